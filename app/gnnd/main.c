@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gnnd: start-up and shutdown.
+ *
+ *   gnnd [EAL options] -- [-f CONFIG] [-s SOCKET] [--check]
+ *
+ * The main lcore becomes the control lcore; every other lcore is a worker.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "gnnd.h"
+#include "proto/gnn_proto.h"
+
+RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
+#define GNN_LOGTYPE gnn_logtype_main
+
+#define DEFAULT_CONFIG "/etc/gnn/gnn.conf"
+
+struct gnnd gnnd;
+
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"usage: %s [EAL options] -- [-f CONFIG] [-s SOCKET] [--check]\n"
+		"  -f, --config PATH     libconfig file (default %s)\n"
+		"  -s, --socket PATH     control socket (default %s)\n"
+		"      --check           validate the config and build its rules, then exit\n"
+		"      --socket-group G  group owning the control socket (mode 0660)\n"
+		"      --mbufs N         mbufs per NUMA socket (default: sized from the ports)\n"
+		"  -h, --help            this text\n",
+		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET);
+}
+
+/* Parse the options after "--". Returns 0, 1 (help shown) or -EINVAL. */
+static int
+parse_app_args(int argc, char **argv, struct gnnd_options *opt)
+{
+	enum { OPT_CHECK = 256, OPT_GROUP, OPT_MBUFS };
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'f'},
+		{"socket", required_argument, NULL, 's'},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"socket-group", required_argument, NULL, OPT_GROUP},
+		{"mbufs", required_argument, NULL, OPT_MBUFS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opt->config_path = DEFAULT_CONFIG;
+	opt->socket_path = GNN_PROTO_DEFAULT_SOCKET;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'f':
+			opt->config_path = optarg;
+			break;
+		case 's':
+			opt->socket_path = optarg;
+			break;
+		case OPT_CHECK:
+			opt->check = true;
+			break;
+		case OPT_GROUP:
+			opt->socket_group = optarg;
+			break;
+		case OPT_MBUFS:
+			opt->n_mbufs = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || opt->n_mbufs < 64) {
+				fprintf(stderr, "gnnd: --mbufs wants a number >= 64\n");
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 1;
+		default:
+			usage(stderr, argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gnnd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Index of "--" in argv, or argc when there is none. */
+static int
+find_separator(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return argc;
+}
+
+static void
+print_diag(const struct gnn_diag *diag)
+{
+	for (unsigned int i = 0; i < diag->n_errors; i++)
+		fprintf(stderr, "%s\n", diag->errors[i]);
+	for (unsigned int i = 0; i < diag->n_warnings; i++)
+		fprintf(stderr, "warning: %s\n", diag->warnings[i]);
+}
+
+static void
+print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
+{
+	unsigned int modes[3] = {0}, nets = 0, servers = 0;
+
+	for (unsigned int m = 0; m < p->n_members; m++) {
+		modes[p->members[m].mode]++;
+		nets += p->members[m].n_networks;
+		servers += p->members[m].n_mail_servers;
+	}
+	printf("%s: OK\n  blocked ports:", p->path);
+	for (unsigned int i = 0; i < p->n_blocked_ports; i++)
+		printf(" %u", p->blocked_ports[i]);
+	printf("\n  port pairs: %u (device names are checked when gnnd starts)\n",
+	       p->n_port_pairs);
+	for (unsigned int i = 0; i < p->n_port_pairs; i++)
+		printf("    inside %s <-> outside %s\n", p->port_pairs[i].inside,
+		       p->port_pairs[i].outside);
+	printf("  members: %u (%u enforce, %u monitor, %u off), %u networks, %u mail servers\n",
+	       p->n_members, modes[GNN_MODE_ENFORCE], modes[GNN_MODE_MONITOR], modes[GNN_MODE_OFF],
+	       nets, servers);
+	printf("  rules: %u IPv4, %u IPv6\n", rs->n_rules4, rs->n_rules6);
+}
+
+/*
+ * --check: validate and build the rules with a private EAL that needs no
+ * hugepages and probes no device.
+ */
+static int
+run_check(const char *prog, const struct gnnd_options *opt)
+{
+	char *eal_argv[] = {(char *)(uintptr_t)prog, "--no-huge", "-m", "64", "--no-pci",
+			    "--no-shconf", "--no-telemetry", "--log-level=*:warning", NULL};
+	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
+	struct gnn_diag diag = {0};
+	struct gnn_policy *policy;
+	struct gnn_ruleset *rs;
+	uint16_t *slots;
+	char err[256];
+	int rc = 1;
+
+	policy = gnn_policy_load(opt->config_path, NULL, NULL, &diag);
+	print_diag(&diag);
+	gnn_diag_clear(&diag);
+	if (policy == NULL)
+		return 1;
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "gnnd: --check cannot start EAL: %s\n", rte_strerror(rte_errno));
+		gnn_policy_free(policy);
+		return 1;
+	}
+	slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
+	for (unsigned int m = 0; slots != NULL && m < policy->n_members; m++)
+		slots[m] = (uint16_t)m;
+	rs = slots ? gnn_ruleset_build(policy, slots, 1, SOCKET_ID_ANY, err, sizeof(err)) : NULL;
+	if (rs == NULL) {
+		fprintf(stderr, "%s: cannot build the rules: %s\n", opt->config_path,
+			slots ? err : "out of memory");
+		gnn_policy_free(policy);
+	} else {
+		print_check_summary(policy, rs);
+		gnn_ruleset_free(rs);
+		rc = 0;
+	}
+	free(slots);
+	rte_eal_cleanup();
+	return rc;
+}
+
+static struct gnn_worker *
+worker_create(unsigned int lcore_id, unsigned int index)
+{
+	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+	struct gnn_worker *w;
+	char name[RTE_RING_NAMESIZE];
+
+	w = rte_zmalloc_socket("gnn_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+	if (w == NULL)
+		return NULL;
+	w->lcore_id = lcore_id;
+	w->rcu_id = index;
+	snprintf(name, sizeof(name), "gnn_top_%u", lcore_id);
+	w->top_ring = rte_ring_create_elem(name, sizeof(struct gnn_top_event), GNN_TOP_RING_SIZE,
+					   socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->top_ring == NULL) {
+		rte_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void
+workers_create(void)
+{
+	unsigned int lcore_id;
+	size_t rcu_size;
+
+	RTE_LCORE_FOREACH_WORKER(lcore_id)
+	{
+		struct gnn_worker *w = worker_create(lcore_id, gnnd.n_workers);
+
+		if (w == NULL)
+			rte_exit(EXIT_FAILURE, "cannot allocate worker %u: %s\n", lcore_id,
+				 rte_strerror(rte_errno));
+		gnnd.workers[gnnd.n_workers++] = w;
+	}
+	if (gnnd.n_workers == 0)
+		rte_exit(EXIT_FAILURE,
+			 "gnnd needs at least one worker lcore besides the main one (e.g. -l 0,1)\n");
+
+	rcu_size = rte_rcu_qsbr_get_memsize(gnnd.n_workers);
+	gnnd.rcu = rte_zmalloc("gnn_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
+	if (gnnd.rcu == NULL || rte_rcu_qsbr_init(gnnd.rcu, gnnd.n_workers) != 0)
+		rte_exit(EXIT_FAILURE, "cannot set up RCU for %u workers\n", gnnd.n_workers);
+}
+
+static void
+workers_launch(void)
+{
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		struct gnn_worker *w = gnnd.workers[i];
+
+		if (w->n_units == 0) {
+			GNN_LOG(INFO, "lcore %u has no queue to poll; left idle", w->lcore_id);
+			/* An idle worker must not hold up RCU: it never registers. */
+			continue;
+		}
+		rte_eal_remote_launch(gnn_worker_main, w, w->lcore_id);
+	}
+	/* Ready means forwarding: wait until every launched worker polls. */
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		struct gnn_worker *w = gnnd.workers[i];
+
+		while (w->n_units > 0 && !__atomic_load_n(&w->running, __ATOMIC_ACQUIRE))
+			rte_pause();
+	}
+}
+
+static void
+workers_free(void)
+{
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		rte_ring_free(gnnd.workers[i]->top_ring);
+		rte_free(gnnd.workers[i]);
+	}
+	rte_free(gnnd.rcu);
+}
+
+/* Signals are read from a signalfd on the control lcore: block them everywhere. */
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+main(int argc, char **argv)
+{
+	int sep = find_separator(argc, argv);
+	struct gnn_diag diag = {0};
+	struct gnn_policy *policy;
+	int rc;
+
+	/* Application options first: --check must not need EAL's resources. */
+	int app_start = sep < argc ? sep + 1 : 1;
+	char **app_argv = calloc((size_t)(argc - app_start + 2), sizeof(*app_argv));
+
+	if (app_argv == NULL)
+		return 1;
+	app_argv[0] = argv[0];
+	for (int i = app_start; i < argc; i++)
+		app_argv[i - app_start + 1] = argv[i];
+	rc = parse_app_args(argc - app_start + 1, app_argv, &gnnd.opt);
+	free(app_argv);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (gnnd.opt.check)
+		return run_check(argv[0], &gnnd.opt);
+
+	block_signals();
+	/* Without "--" every argument was the application's. */
+	rc = rte_eal_init(sep < argc ? sep : 1, argv);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+
+	policy = gnn_policy_load(gnnd.opt.config_path, gnn_port_exists, NULL, &diag);
+	print_diag(&diag);
+	gnn_diag_clear(&diag);
+	if (policy == NULL) {
+		rte_eal_cleanup();
+		return 1;
+	}
+	if (gnn_sock_check_free(gnnd.opt.socket_path) != 0)
+		rte_exit(EXIT_FAILURE, "control socket %s unusable\n", gnnd.opt.socket_path);
+
+	workers_create();
+	if (gnn_ports_setup(policy) != 0)
+		rte_exit(EXIT_FAILURE, "cannot set up the ports\n");
+	if (gnn_ctrl_init(policy) != 0)
+		rte_exit(EXIT_FAILURE, "cannot build the rules\n");
+	if (gnn_report_telemetry_register() != 0)
+		GNN_LOG(WARNING, "telemetry commands not registered");
+	workers_launch();
+
+	rc = gnn_ctrl_run();
+
+	__atomic_store_n(&gnnd.quit, 1, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	gnn_top_drain();
+	gnn_report_print_summary();
+	gnn_ports_close();
+	gnn_ctrl_fini();
+	workers_free();
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast path. Each worker lcore polls its RX queues in bursts: frames
+ * from an inside port are parsed into keys, the keys that need it are
+ * classified with one rte_acl call per address family, then each frame is
+ * forwarded to the paired port or dropped. No locks, syscalls, allocation
+ * or logging here; counters are this lcore's own.
+ */
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "gnnd.h"
+
+/* TX attempts before the rest of a burst counts as dropped. */
+#define TX_RETRIES 3
+
+/* Keys and results of one burst, on the worker's stack. */
+struct burst_keys {
+	struct gnn_frame_info info[GNN_BURST];
+	uint32_t result[GNN_BURST];
+	const uint8_t *data[2][GNN_BURST]; /* [0] IPv4, [1] IPv6 */
+	uint32_t acl_result[2][GNN_BURST];
+	uint8_t frame_of[2][GNN_BURST]; /* key index -> frame index */
+	uint32_t n[2];
+};
+
+static void
+report_source(struct gnn_worker *w, const struct gnn_frame_info *info, uint16_t slot,
+	      enum gnn_member_counter counter)
+{
+	struct gnn_top_event ev = {
+		.family = info->family,
+		.counter = counter,
+		.slot = slot,
+	};
+
+	memcpy(ev.addr, info->src, sizeof(ev.addr));
+	if (rte_ring_sp_enqueue_elem(w->top_ring, &ev, sizeof(ev)) != 0)
+		w->stats.top_lost++;
+}
+
+/* Parse the burst and classify the sources that need it. */
+static void
+classify_burst(const struct gnn_ruleset *rs, struct rte_mbuf **pkts, uint16_t n,
+	       struct burst_keys *k)
+{
+	k->n[0] = 0;
+	k->n[1] = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct gnn_frame_info *info = &k->info[i];
+		/* Frames fit one segment (no RX scatter): the headers are contiguous. */
+		gnn_parse_frame(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				rte_pktmbuf_data_len(pkts[i]), info);
+		k->result[i] = 0;
+		if (gnn_ruleset_needs_lookup(rs, info)) {
+			unsigned int fam = info->family == 6;
+
+			k->data[fam][k->n[fam]] = (const uint8_t *)info;
+			k->frame_of[fam][k->n[fam]++] = (uint8_t)i;
+		}
+	}
+	for (unsigned int fam = 0; fam < 2; fam++) {
+		if (k->n[fam] == 0)
+			continue;
+		gnn_ruleset_lookup(rs, fam ? 6 : 4, k->data[fam], k->acl_result[fam], k->n[fam]);
+		for (uint32_t j = 0; j < k->n[fam]; j++)
+			k->result[k->frame_of[fam][j]] = k->acl_result[fam][j];
+	}
+}
+
+/* Judge an inside burst: keeps the frames to forward in pkts, returns their count. */
+static uint16_t
+judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf **pkts,
+	    uint16_t n)
+{
+	struct burst_keys k;
+	struct rte_mbuf *drop[GNN_BURST];
+	uint16_t n_fwd = 0, n_drop = 0;
+
+	classify_burst(rs, pkts, n, &k);
+	for (uint16_t i = 0; i < n; i++) {
+		const struct gnn_frame_info *info = &k.info[i];
+		int member;
+		enum gnn_verdict v = gnn_ruleset_decide(rs, info, k.result[i], &member);
+		uint16_t slot = member >= 0 ? rs->members[member].slot : 0;
+
+		switch (v) {
+		case GNN_VERDICT_FORWARD:
+			if (unlikely(info->kind == GNN_PARSE_MALFORMED))
+				w->stats.malformed_forwarded++;
+			pkts[n_fwd++] = pkts[i];
+			break;
+		case GNN_VERDICT_ALLOWED:
+			w->stats.member[slot][GNN_MC_ALLOWED]++;
+			pkts[n_fwd++] = pkts[i];
+			break;
+		case GNN_VERDICT_WOULD_BLOCK:
+			w->stats.member[slot][GNN_MC_WOULD_BLOCK]++;
+			report_source(w, info, slot, GNN_MC_WOULD_BLOCK);
+			pkts[n_fwd++] = pkts[i];
+			break;
+		case GNN_VERDICT_BLOCKED:
+			w->stats.member[slot][GNN_MC_BLOCKED]++;
+			report_source(w, info, slot, GNN_MC_BLOCKED);
+			drop[n_drop++] = pkts[i];
+			break;
+		case GNN_VERDICT_MALFORMED_DROP:
+			w->stats.malformed_dropped[info->reason]++;
+			drop[n_drop++] = pkts[i];
+			break;
+		}
+	}
+	if (n_drop > 0)
+		rte_pktmbuf_free_bulk(drop, n_drop);
+	return n_fwd;
+}
+
+static void
+send_burst(struct gnn_worker *w, const struct gnn_rx_unit *u, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = 0;
+
+	for (int attempt = 0; attempt < TX_RETRIES && sent < n; attempt++)
+		sent += rte_eth_tx_burst(u->tx_port, u->tx_queue, pkts + sent, n - sent);
+	w->stats.port_tx[u->tx_port] += sent;
+	if (unlikely(sent < n)) {
+		w->stats.port_tx_dropped[u->tx_port] += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+}
+
+static void
+poll_unit(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn_rx_unit *u)
+{
+	struct rte_mbuf *pkts[GNN_BURST];
+	uint16_t n = rte_eth_rx_burst(u->rx_port, u->rx_queue, pkts, GNN_BURST);
+
+	if (n == 0)
+		return;
+	w->stats.port_rx[u->rx_port] += n;
+	if (u->inside)
+		n = judge_burst(w, rs, pkts, n);
+	if (n > 0)
+		send_burst(w, u, pkts, n);
+}
+
+int
+gnn_worker_main(void *arg)
+{
+	struct gnn_worker *w = arg;
+	struct rte_rcu_qsbr *rcu = gnnd.rcu;
+
+	rte_rcu_qsbr_thread_register(rcu, w->rcu_id);
+	rte_rcu_qsbr_thread_online(rcu, w->rcu_id);
+	__atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
+
+	while (!__atomic_load_n(&gnnd.quit, __ATOMIC_RELAXED)) {
+		/* Pairs with the release store that publishes a new ruleset. */
+		const struct gnn_ruleset *rs = __atomic_load_n(&gnnd.active, __ATOMIC_ACQUIRE);
+
+		for (unsigned int u = 0; u < w->n_units; u++)
+			poll_unit(w, rs, &w->units[u]);
+		/* The ruleset read above is no longer referenced. */
+		rte_rcu_qsbr_quiescent(rcu, w->rcu_id);
+	}
+
+	rte_rcu_qsbr_thread_offline(rcu, w->rcu_id);
+	rte_rcu_qsbr_thread_unregister(rcu, w->rcu_id);
+	__atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * gnnstat: gnnd's command-line client. Live per-member rates, top blocked
+ * sources, reload. Talks to the control socket only; never links DPDK.
+ *
+ * Exit status: 0 ok; 1 gnnd answered with a failure (a refused reload, an
+ * error reply) or stdout could not be written; 2 bad usage or gnnd could not
+ * be reached (no socket, refused, timeout, unreadable reply).
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proto/gnn_proto.h"
+#include "view.h"
+
+#define EXIT_FAILED   1
+#define EXIT_USAGE    2
+#define EXIT_NO_GNND  2
+
+#define CALL_TIMEOUT_MS   5000
+/* A reload rebuilds every ACL before it answers: give it longer. */
+#define RELOAD_TIMEOUT_MS 30000
+#define INTERVAL_MAX      86400.0
+
+#define CLEAR_SCREEN "\033[H\033[2J"
+
+enum command {
+	CMD_LIVE = 0,
+	CMD_TOP,
+	CMD_RELOAD,
+};
+
+struct options {
+	const char *socket;
+	enum command cmd;
+	bool json;
+	bool prometheus;
+	double interval;
+	bool interval_set;
+	unsigned long count; /* live: refreshes, 0 = until interrupted; top: N */
+	bool count_set;
+	const char *member;
+};
+
+enum {
+	OPT_JSON = 256,
+	OPT_PROMETHEUS,
+};
+
+static const struct option long_options[] = {
+	{"socket", required_argument, NULL, 's'},
+	{"interval", required_argument, NULL, 'i'},
+	{"count", required_argument, NULL, 'n'},
+	{"member", required_argument, NULL, 'm'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"prometheus", no_argument, NULL, OPT_PROMETHEUS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
+		"       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
+		"       gnnstat [-s SOCKET] reload\n");
+}
+
+static void
+help(void)
+{
+	usage(stdout);
+	printf("\n"
+		"Live per-member rates of gnnd (default), its top blocked sources, or a\n"
+		"reload of its configuration.\n"
+		"\n"
+		"  -s, --socket SOCKET  gnnd control socket (default %s)\n"
+		"  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
+		"  -n, --count COUNT    refreshes (default 1; on a terminal, until interrupted);\n"
+		"                       with top: how many sources (default %d, at most %d)\n"
+		"  -m, --member MEMBER  top: only this member's sources\n"
+		"      --json           print gnnd's reply (one snapshot) as JSON\n"
+		"      --prometheus     print one snapshot in Prometheus text format, e.g.\n"
+		"                       gnnstat --prometheus > gnn.prom.tmp && mv gnn.prom.tmp gnn.prom\n"
+		"  -h, --help           show this help\n"
+		"\n"
+		"Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable.\n",
+	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX);
+}
+
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "gnnstat: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	fprintf(stderr, "Try 'gnnstat --help' for more.\n");
+	return -1;
+}
+
+/* ---- command line ---- */
+
+static int
+parse_interval(const char *arg, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(*v) || *v <= 0 ||
+	    *v > INTERVAL_MAX)
+		return usage_error("-i wants seconds > 0, e.g. 1 or 0.5, not \"%s\"", arg);
+	return 0;
+}
+
+static int
+parse_count(const char *arg, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || *v == 0)
+		return usage_error("-n wants a whole number >= 1, not \"%s\"", arg);
+	return 0;
+}
+
+static int
+parse_option(int c, struct options *o)
+{
+	switch (c) {
+	case 's':
+		o->socket = optarg;
+		return 0;
+	case 'i':
+		o->interval_set = true;
+		return parse_interval(optarg, &o->interval);
+	case 'n':
+		o->count_set = true;
+		return parse_count(optarg, &o->count);
+	case 'm':
+		o->member = optarg;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_PROMETHEUS:
+		o->prometheus = true;
+		return 0;
+	default: /* getopt has said what was wrong */
+		usage(stderr);
+		fprintf(stderr, "Try 'gnnstat --help' for more.\n");
+		return -1;
+	}
+}
+
+static int
+parse_command(const char *word, struct options *o, bool *seen)
+{
+	if (*seen)
+		return usage_error("unexpected argument \"%s\"", word);
+	*seen = true;
+	if (strcmp(word, "top") == 0)
+		o->cmd = CMD_TOP;
+	else if (strcmp(word, "reload") == 0)
+		o->cmd = CMD_RELOAD;
+	else
+		return usage_error("unknown command \"%s\" (expected top or reload)", word);
+	return 0;
+}
+
+/* Options that make no sense together are refused rather than ignored. */
+static int
+check_options(const struct options *o)
+{
+	if (o->cmd != CMD_TOP && o->member != NULL)
+		return usage_error("-m is only for top");
+	if (o->cmd != CMD_LIVE && (o->interval_set || o->prometheus))
+		return usage_error("-i and --prometheus are only for the live view");
+	if (o->cmd == CMD_RELOAD && (o->json || o->count_set))
+		return usage_error("reload takes no options");
+	if (o->json && o->prometheus)
+		return usage_error("--json and --prometheus exclude each other");
+	if (o->cmd == CMD_LIVE && (o->json || o->prometheus) &&
+	    (o->interval_set || o->count_set))
+		return usage_error("--json and --prometheus print one snapshot: no -i or -n");
+	if (o->cmd == CMD_TOP && o->count_set && o->count > GNN_PROTO_TOP_MAX)
+		return usage_error("top: -n is at most %d", GNN_PROTO_TOP_MAX);
+	return 0;
+}
+
+/*
+ * Options may come before or after the command word ("gnnstat top -n 5",
+ * "gnnstat -s S top"); "+" keeps getopt from permuting so this holds the same
+ * way with POSIXLY_CORRECT set. Returns 1 after --help, 0 or -1.
+ */
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	bool seen_command = false;
+	int c;
+
+	for (;;) {
+		while ((c = getopt_long(argc, argv, "+s:i:n:m:h", long_options, NULL)) != -1) {
+			if (c == 'h') {
+				help();
+				return 1;
+			}
+			if (parse_option(c, o) < 0)
+				return -1;
+		}
+		if (optind >= argc)
+			break;
+		if (parse_command(argv[optind++], o, &seen_command) < 0)
+			return -1;
+	}
+	return check_options(o);
+}
+
+/* ---- talking to gnnd ---- */
+
+/* Send request (freed here) and return the reply, or NULL after saying why. */
+static json_t *
+call(const struct options *o, json_t *request, int timeout_ms)
+{
+	char err[512];
+	json_t *reply = NULL;
+	char *line;
+
+	line = request != NULL ? json_dumps(request, JSON_COMPACT) : NULL;
+	json_decref(request);
+	if (line == NULL) {
+		fprintf(stderr, "gnnstat: cannot build the request (bad argument encoding?)\n");
+		return NULL;
+	}
+	reply = gnn_proto_call(o->socket, line, timeout_ms, err, sizeof(err));
+	free(line);
+	if (reply == NULL)
+		fprintf(stderr, "gnnstat: %s\n", err);
+	return reply;
+}
+
+/* An {"error": ...} reply: report it and return true. */
+static bool
+server_error(const json_t *reply)
+{
+	const json_t *e = json_object_get(reply, "error");
+
+	if (e == NULL || json_is_null(e))
+		return false;
+	fprintf(stderr, "gnnstat: gnnd: %s\n",
+		json_is_string(e) ? json_string_value(e) : "error (no reason given)");
+	return true;
+}
+
+/* One stats snapshot; NULL after a message, with *status set. */
+static json_t *
+get_stats(const struct options *o, int *status)
+{
+	json_t *reply = call(o, json_pack("{s:s}", "cmd", "stats"), CALL_TIMEOUT_MS);
+
+	if (reply == NULL) {
+		*status = EXIT_NO_GNND;
+		return NULL;
+	}
+	if (server_error(reply)) {
+		json_decref(reply);
+		*status = EXIT_FAILED;
+		return NULL;
+	}
+	return reply;
+}
+
+static void
+print_json(const json_t *obj)
+{
+	size_t flags = isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+
+	json_dumpf(obj, stdout, flags);
+	fputc('\n', stdout);
+}
+
+/* ---- commands ---- */
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_until(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int
+cmd_snapshot(const struct options *o)
+{
+	int status = 0;
+	json_t *stats = get_stats(o, &status);
+
+	if (stats == NULL)
+		return status;
+	if (o->prometheus)
+		view_prometheus(stdout, stats);
+	else
+		print_json(stats);
+	json_decref(stats);
+	return 0;
+}
+
+/*
+ * Rates need two snapshots: take one, then one per interval and print the
+ * differences. Wake-ups are scheduled on a fixed grid so the display does
+ * not drift; the rates themselves use gnnd's own "time" of each snapshot.
+ */
+static int
+cmd_live(const struct options *o)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	unsigned long count = o->count_set ? o->count : (tty ? 0 : 1);
+	double t_prev, t_cur, next;
+	json_t *prev, *cur;
+	int status = 0;
+	unsigned long i;
+
+	prev = get_stats(o, &status);
+	if (prev == NULL)
+		return status;
+	t_prev = next = mono_now();
+	if (tty) {
+		printf(CLEAR_SCREEN "gnnstat: first snapshot taken, rates in %g s\n", o->interval);
+		fflush(stdout);
+	}
+	for (i = 0; count == 0 || i < count; i++) {
+		next += o->interval;
+		if (next < mono_now())
+			next = mono_now(); /* gnnd was slow: skip, do not burst */
+		sleep_until(next);
+		cur = get_stats(o, &status);
+		if (cur == NULL)
+			break;
+		t_cur = mono_now();
+		fputs(tty ? CLEAR_SCREEN : (i > 0 ? "\n" : ""), stdout);
+		view_live(stdout, prev, cur, t_cur - t_prev);
+		fflush(stdout);
+		json_decref(prev);
+		prev = cur;
+		t_prev = t_cur;
+	}
+	json_decref(prev);
+	return status;
+}
+
+static int
+cmd_top(const struct options *o)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "top");
+	json_t *reply;
+
+	if (req != NULL && o->member != NULL &&
+	    json_object_set_new(req, "member", json_string(o->member)) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	if (req != NULL && o->count_set)
+		json_object_set_new(req, "n", json_integer((json_int_t)o->count));
+	reply = call(o, req, CALL_TIMEOUT_MS);
+	if (reply == NULL)
+		return EXIT_NO_GNND;
+	if (server_error(reply)) {
+		json_decref(reply);
+		return EXIT_FAILED;
+	}
+	if (o->json)
+		print_json(reply);
+	else
+		view_top(stdout, reply);
+	json_decref(reply);
+	return 0;
+}
+
+static void
+print_reload_errors(const json_t *reply)
+{
+	const json_t *errors = json_object_get(reply, "errors");
+	const char *error = json_string_value(json_object_get(reply, "error"));
+	size_t i;
+
+	fprintf(stderr, "gnnstat: reload failed, the running rules stay in force:\n");
+	for (i = 0; i < json_array_size(errors); i++)
+		if (json_is_string(json_array_get(errors, i)))
+			fprintf(stderr, "%s\n", json_string_value(json_array_get(errors, i)));
+	if (json_array_size(errors) == 0)
+		fprintf(stderr, "%s\n", error != NULL ? error : "(no reason given)");
+}
+
+static int
+cmd_reload(const struct options *o)
+{
+	json_t *reply = call(o, json_pack("{s:s}", "cmd", "reload"), RELOAD_TIMEOUT_MS);
+	const json_t *ok;
+	int status = 0;
+
+	if (reply == NULL)
+		return EXIT_NO_GNND;
+	ok = json_object_get(reply, "ok");
+	if (json_is_true(ok)) {
+		printf("reloaded: generation");
+		if (json_is_integer(json_object_get(reply, "generation")))
+			printf(" %" JSON_INTEGER_FORMAT,
+			       json_integer_value(json_object_get(reply, "generation")));
+		else
+			printf(" ?");
+		printf("\n");
+	} else if (json_is_false(ok)) {
+		print_reload_errors(reply);
+		status = EXIT_FAILED;
+	} else if (!server_error(reply)) {
+		fprintf(stderr, "gnnstat: bad reply from %s: no \"ok\" in the reload answer\n",
+			o->socket);
+		status = EXIT_NO_GNND;
+	} else {
+		status = EXIT_FAILED;
+	}
+	json_decref(reply);
+	return status;
+}
+
+static int
+run(const struct options *o)
+{
+	switch (o->cmd) {
+	case CMD_TOP:
+		return cmd_top(o);
+	case CMD_RELOAD:
+		return cmd_reload(o);
+	case CMD_LIVE:
+	default:
+		if (o->json || o->prometheus)
+			return cmd_snapshot(o);
+		return cmd_live(o);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = {.socket = GNN_PROTO_DEFAULT_SOCKET, .interval = 1.0};
+	int ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret != 0)
+		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+	ret = run(&o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "gnnstat: cannot write output: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return ret;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * Frame parser. Every read is preceded by a length check against the frame
+ * (Ethernet, VLAN, IP header) or against the IP datagram (everything after
+ * the IP header), and the datagram itself is checked to lie inside the frame
+ * first, so nothing past frame + len is ever touched. Offsets are uint32_t:
+ * the largest is bounded by 22 + 40 + 65535 + a few headers, far from wrap.
+ */
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "parse/gnn_parse.h"
+
+#define ETH_HDR_LEN	14
+#define ETH_TYPE_OFF	12
+#define VLAN_TAG_LEN	4 /* TCI + the next EtherType; the TPID was the previous type */
+#define ETHER_TYPE_LEN	2
+#define ETHER_TYPE_IPV4 0x0800
+#define ETHER_TYPE_IPV6 0x86dd
+#define ETHER_TYPE_VLAN 0x8100 /* 802.1Q */
+#define ETHER_TYPE_QINQ 0x88a8 /* 802.1ad service tag */
+
+#define IPV4_MIN_HDR_LEN  20
+#define IPV4_SRC_OFF	  12
+#define IPV4_ADDR_LEN	  4
+#define IPV4_FLAG_MF	  0x2000
+#define IPV4_FRAG_OFF_MSK 0x1fff
+
+#define IPV6_HDR_LEN	  40
+#define IPV6_SRC_OFF	  8
+#define IPV6_ADDR_LEN	  16
+#define IPV6_FRAG_OFF_MSK 0xfff8
+#define IPV6_FRAG_MORE	  0x0001
+#define IPV6_FRAG_HDR_LEN 8
+/* Every extension header is a multiple of 8 bytes, at least 8 (AH too). */
+#define IPV6_EXT_MIN_LEN 8
+
+/* IP protocol / IPv6 next-header numbers. */
+#define PROTO_HOPOPTS  0
+#define PROTO_TCP      6
+#define PROTO_ROUTING  43
+#define PROTO_FRAGMENT 44
+#define PROTO_AH       51
+#define PROTO_DSTOPTS  60
+#define PROTO_MH       135
+#define PROTO_HIP      139
+#define PROTO_SHIM6    140
+
+#define TCP_MIN_HDR_LEN 20
+#define TCP_PORTS_LEN	4  /* sport + dport: all a first fragment must carry */
+#define TCP_DOFF_BYTE	12 /* data offset lives in the high nibble */
+#define TCP_DPORT_OFF	2
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static int
+malformed(struct gnn_frame_info *info, enum gnn_malformed_reason reason)
+{
+	info->kind = GNN_PARSE_MALFORMED;
+	info->reason = (uint8_t)reason;
+	return info->kind;
+}
+
+static int
+other(struct gnn_frame_info *info)
+{
+	info->kind = GNN_PARSE_OTHER;
+	return info->kind;
+}
+
+/*
+ * The TCP header at tcp, with avail bytes of it inside the datagram. A first
+ * fragment only has to carry the ports (what the policy needs); the rest of
+ * its header may follow in the next fragment, so only a data offset that did
+ * arrive is judged. short_frag is the reason for a first fragment without
+ * the ports, which differs between IPv4 and IPv6.
+ */
+static int
+parse_tcp(const uint8_t *tcp, uint32_t avail, bool first_frag, enum gnn_malformed_reason short_frag,
+	  struct gnn_frame_info *info)
+{
+	unsigned int doff;
+
+	if (first_frag) {
+		if (avail < TCP_PORTS_LEN)
+			return malformed(info, short_frag);
+		if (avail > TCP_DOFF_BYTE && (tcp[TCP_DOFF_BYTE] >> 4) * 4 < TCP_MIN_HDR_LEN)
+			return malformed(info, GNN_MALFORMED_BAD_HEADER);
+	} else {
+		if (avail < TCP_MIN_HDR_LEN)
+			return malformed(info, GNN_MALFORMED_TRUNCATED);
+		doff = (tcp[TCP_DOFF_BYTE] >> 4) * 4;
+		if (doff < TCP_MIN_HDR_LEN)
+			return malformed(info, GNN_MALFORMED_BAD_HEADER);
+		if (doff > avail)
+			return malformed(info, GNN_MALFORMED_TRUNCATED);
+	}
+	info->dport = rd16(tcp + TCP_DPORT_OFF);
+	info->kind = GNN_PARSE_TCP;
+	return info->kind;
+}
+
+/* ip points at the IPv4 header, rem bytes of frame from there on. */
+static int
+parse_ipv4(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
+{
+	uint32_t hlen, tot;
+	uint16_t frag;
+
+	/* Even a cut header names its sender: let the policy find the member. */
+	if (rem >= IPV4_SRC_OFF + IPV4_ADDR_LEN) {
+		info->family = 4;
+		memcpy(info->src, ip + IPV4_SRC_OFF, IPV4_ADDR_LEN);
+	}
+	if (rem < IPV4_MIN_HDR_LEN)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	if ((ip[0] >> 4) != 4)
+		return malformed(info, GNN_MALFORMED_BAD_HEADER);
+	info->l4_proto = ip[9];
+	hlen = (ip[0] & 0x0f) * 4u;
+	if (hlen < IPV4_MIN_HDR_LEN)
+		return malformed(info, GNN_MALFORMED_BAD_HEADER);
+	if (hlen > rem)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	tot = rd16(ip + 2);
+	if (tot < hlen)
+		return malformed(info, GNN_MALFORMED_BAD_HEADER);
+	/* Bytes past tot are Ethernet padding; fewer than tot is a cut frame. */
+	if (tot > rem)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+
+	frag = rd16(ip + 6);
+	/* A non-first fragment carries no port; its first fragment is judged. */
+	if ((frag & IPV4_FRAG_OFF_MSK) != 0)
+		return other(info);
+	if (info->l4_proto != PROTO_TCP)
+		return other(info);
+	return parse_tcp(ip + hlen, tot - hlen, (frag & IPV4_FLAG_MF) != 0,
+			 GNN_MALFORMED_TINY_FRAGMENT, info);
+}
+
+/* How the length of an IPv6 extension header is encoded (0: not one). */
+enum ext_kind {
+	EXT_NONE = 0,
+	EXT_UNITS8, /* (hdr ext len + 1) * 8: RFC 8200 options/routing, MH, HIP, shim6 */
+	EXT_AH,	    /* (payload len + 2) * 4: RFC 4302 */
+	EXT_FRAG,   /* fixed 8 bytes */
+};
+
+static enum ext_kind
+ipv6_ext_kind(uint8_t nh)
+{
+	switch (nh) {
+	case PROTO_HOPOPTS:
+	case PROTO_ROUTING:
+	case PROTO_DSTOPTS:
+	case PROTO_MH:
+	case PROTO_HIP:
+	case PROTO_SHIM6:
+		return EXT_UNITS8;
+	case PROTO_AH:
+		return EXT_AH;
+	case PROTO_FRAGMENT:
+		return EXT_FRAG;
+	default:
+		return EXT_NONE;
+	}
+}
+
+/* ip points at the IPv6 header, rem bytes of frame from there on. */
+static int
+parse_ipv6(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
+{
+	unsigned int n_ext = 0;
+	bool first_frag = false;
+	uint32_t off, end, hlen;
+	enum ext_kind kind;
+	const uint8_t *h;
+	uint16_t frag;
+	uint8_t nh;
+
+	if (rem >= IPV6_SRC_OFF + IPV6_ADDR_LEN) {
+		info->family = 6;
+		memcpy(info->src, ip + IPV6_SRC_OFF, IPV6_ADDR_LEN);
+	}
+	if (rem < IPV6_HDR_LEN)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	if ((ip[0] >> 4) != 6)
+		return malformed(info, GNN_MALFORMED_BAD_HEADER);
+	/* Bytes past the payload are Ethernet padding. */
+	end = IPV6_HDR_LEN + rd16(ip + 4);
+	if (end > rem)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+
+	nh = ip[6];
+	off = IPV6_HDR_LEN;
+	for (;;) {
+		info->l4_proto = nh;
+		if (nh == PROTO_TCP)
+			return parse_tcp(ip + off, end - off, first_frag, GNN_MALFORMED_FRAG_NO_L4,
+					 info);
+		kind = ipv6_ext_kind(nh);
+		if (kind == EXT_NONE)
+			return other(info); /* ESP, no next header, UDP, ICMPv6 ... */
+		if (n_ext == GNN_PARSE_MAX_EXT_HDRS)
+			return malformed(info, GNN_MALFORMED_EXT_CHAIN);
+		/* RFC 8200 4.1: hop-by-hop options only right after the IPv6 header. */
+		if (nh == PROTO_HOPOPTS && n_ext != 0)
+			return malformed(info, GNN_MALFORMED_BAD_HEADER);
+		n_ext++;
+
+		if (end - off < IPV6_EXT_MIN_LEN)
+			break;
+		h = ip + off;
+		if (kind == EXT_UNITS8)
+			hlen = (h[1] + 1u) * 8;
+		else if (kind == EXT_AH)
+			hlen = (h[1] + 2u) * 4;
+		else
+			hlen = IPV6_FRAG_HDR_LEN;
+		if (end - off < hlen)
+			break;
+
+		if (kind == EXT_FRAG) {
+			frag = rd16(h + 2);
+			if ((frag & IPV6_FRAG_OFF_MSK) != 0)
+				return other(info); /* non-first fragment: no port */
+			/* M=0 with offset 0 is an atomic fragment: a whole datagram. */
+			if ((frag & IPV6_FRAG_MORE) != 0)
+				first_frag = true;
+		}
+		nh = h[0];
+		off += hlen;
+	}
+	/*
+	 * A header runs past the datagram. In a first fragment the sender chose
+	 * to split inside the header chain, which RFC 7112 forbids; otherwise
+	 * the datagram is simply cut.
+	 */
+	return malformed(info, first_frag ? GNN_MALFORMED_FRAG_NO_L4 : GNN_MALFORMED_TRUNCATED);
+}
+
+int
+gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
+{
+	uint32_t off = ETH_TYPE_OFF;
+	unsigned int tags = 0;
+	uint16_t type;
+
+	memset(info, 0, sizeof(*info));
+	if (len < ETH_HDR_LEN)
+		return malformed(info, GNN_MALFORMED_TRUNCATED);
+
+	type = rd16(frame + off);
+	while (type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ) {
+		/* Deeper stacks hide the source from us: refuse them outright. */
+		if (tags == GNN_PARSE_MAX_VLAN)
+			return malformed(info, GNN_MALFORMED_VLAN_DEPTH);
+		tags++;
+		off += VLAN_TAG_LEN;
+		if (len < off + ETHER_TYPE_LEN)
+			return malformed(info, GNN_MALFORMED_TRUNCATED);
+		type = rd16(frame + off);
+	}
+	off += ETHER_TYPE_LEN;
+
+	switch (type) {
+	case ETHER_TYPE_IPV4:
+		info->l3_offset = (uint16_t)off;
+		return parse_ipv4(frame + off, len - off, info);
+	case ETHER_TYPE_IPV6:
+		info->l3_offset = (uint16_t)off;
+		return parse_ipv6(frame + off, len - off, info);
+	default:
+		return other(info); /* ARP, LLDP, MPLS, 802.3 lengths ... */
+	}
+}
+
+const char *
+gnn_parse_reason_name(enum gnn_malformed_reason reason)
+{
+	static const char *const names[GNN_MALFORMED_MAX] = {
+		[GNN_MALFORMED_NONE] = "none",
+		[GNN_MALFORMED_VLAN_DEPTH] = "vlan_depth",
+		[GNN_MALFORMED_TRUNCATED] = "truncated",
+		[GNN_MALFORMED_BAD_HEADER] = "bad_header",
+		[GNN_MALFORMED_TINY_FRAGMENT] = "tiny_fragment",
+		[GNN_MALFORMED_FRAG_NO_L4] = "frag_no_l4",
+		[GNN_MALFORMED_EXT_CHAIN] = "ext_chain",
+	};
+
+	if ((unsigned int)reason >= GNN_MALFORMED_MAX)
+		return "unknown";
+	return names[reason];
+}

@@ -1,0 +1,785 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""gnn test bed: two network namespaces joined through an inline DPDK filter.
+
+    ns <p>-in                  root namespace                    ns <p>-out
+    <p>i1 ==veth== <p>i0 [net_af_packet0] FILTER [net_af_packet1] <p>o0 ==veth== <p>o1
+
+One flat L2 segment crosses the filter: every prefix the bed uses is
+on-link on both namespace ends, so no router is needed. Hosts are extra
+addresses (/32, /128 nodad) on the namespace ends; a client picks its source
+with swaks --local-interface. The filter (gnnd, or dpdk-testpmd in io mode
+as a stand-in) runs in the root namespace on the host ends.
+
+As a library (run tests with /usr/bin/python3: Debian's scapy and aiosmtpd
+live there):
+
+    with TestBed() as bed:
+        bed.start_gnnd(config_path)            # or bed.start_testpmd()
+        sink = bed.start_smtp("out")
+        r = bed.send_mail("198.51.100.25", "192.0.2.1")
+        assert r.delivered and sink.find(r.token)
+        print(bed.stats()["totals"])
+
+As a command (used by tools/demo):
+
+    testbed.py up [--prefix P]      make the bed, leave it up, print shell
+                                    assignments (NS_IN, NS_OUT, GNN_EAL, ...)
+    testbed.py down --prefix P      tear it down (idempotent)
+    testbed.py mem-args             set up hugepages, print the EAL memory args
+
+Cleanup is trap-safe: __exit__, atexit, and SIGTERM/SIGHUP (turned into
+SystemExit) all tear down every bed this process made. Only processes the
+bed started are stopped, by pid.
+"""
+
+import argparse
+import atexit
+import collections
+import contextlib
+import ipaddress
+import itertools
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PYTHON = "/usr/bin/python3"  # Debian's, which sees python3-scapy/-aiosmtpd
+BUILD = Path(os.environ.get("GNN_BUILD", REPO / "build"))
+GNND = Path(os.environ.get("GNND", BUILD / "app/gnnd/gnnd"))
+GNNSTAT = Path(os.environ.get("GNNSTAT", BUILD / "app/gnnstat/gnnstat"))
+TESTPMD = os.environ.get("TESTPMD", "dpdk-testpmd")
+
+# Hosts: name -> (IPv4, IPv6). They match config/gnn-demo.conf.
+INSIDE_HOSTS = {
+    "workstation": ("198.51.100.10", "2001:db8:10::10"),  # example-college
+    "mail_server": ("198.51.100.25", "2001:db8:10::25"),  # its mail server
+    "library_workstation": ("203.0.113.10", "2001:db8:20::10"),  # monitor
+    "library_mail_server": ("203.0.113.25", "2001:db8:20::25"),
+    "non_member": ("198.18.0.10", "2001:db8:30::10"),  # in no member net
+}
+OUTSIDE_HOSTS = {
+    "smtp": ("192.0.2.1", "2001:db8:99::1"),  # the outside mail server
+    "client": ("192.0.2.20", "2001:db8:99::20"),  # sends inbound mail
+}
+# Every prefix is on-link on both sides (one flat L2 segment).
+ONLINK = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+          "198.18.0.0/15", "2001:db8::/32"]
+# Fixed MACs on the namespace ends, handy for crafted frames.
+MAC_IN = "02:00:5e:00:01:01"
+MAC_OUT = "02:00:5e:00:02:01"
+SMTP_PORTS_OUT = (25, 587)
+
+_live_beds = []
+_seq = itertools.count()
+
+
+class BedError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+def sh(*cmd, check=True, timeout=30, input=None):
+    """Run a command, capture its output; raise BedError when check fails."""
+    cmd = [str(c) for c in cmd]
+    try:
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise BedError("timed out after %ss: %s" % (timeout, shlex.join(cmd))) from e
+    if check and p.returncode != 0:
+        raise BedError("%s: exit %d: %s" % (shlex.join(cmd), p.returncode,
+                                            (p.stderr or p.stdout).strip()))
+    return p
+
+
+def _meminfo():
+    info = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            info[k] = int(v.split()[0])
+    return info
+
+
+def _hugetlbfs_mounted():
+    with open("/proc/mounts") as f:
+        return any(line.split()[2] == "hugetlbfs" for line in f)
+
+
+def eal_memory_args(pages=256, min_free_mb=128):
+    """Make hugepages usable if possible; return the EAL memory arguments.
+
+    Returns [] when at least min_free_mb of hugepages are free on a mounted
+    hugetlbfs (after raising nr_hugepages to `pages` and mounting
+    /dev/hugepages if needed), else ["--no-huge", "-m", "512"].
+    GNN_EAL_MEM="..." in the environment overrides the choice.
+    """
+    if "GNN_EAL_MEM" in os.environ:
+        return shlex.split(os.environ["GNN_EAL_MEM"])
+    fallback = ["--no-huge", "-m", "512"]
+    try:
+        if _meminfo().get("HugePages_Total", 0) < pages:
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write("%d\n" % pages)
+        if not _hugetlbfs_mounted():
+            os.makedirs("/dev/hugepages", exist_ok=True)
+            sh("mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages")
+        m = _meminfo()
+        free_mb = m.get("HugePages_Free", 0) * m.get("Hugepagesize", 0) // 1024
+        if _hugetlbfs_mounted() and free_mb >= min_free_mb:
+            return []
+    except (OSError, BedError):
+        pass
+    return fallback
+
+
+def _read_pcap(path):
+    """Frames of a classic pcap file (as tcpdump -w writes), as bytes."""
+    data = Path(path).read_bytes()
+    if len(data) < 24:
+        return []
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        raise BedError("%s: not a pcap file" % path)
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    if linktype != 1:
+        raise BedError("%s: link type %d, not Ethernet" % (path, linktype))
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        incl, orig = struct.unpack(endian + "II", data[off + 8:off + 16])
+        frames.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return frames
+
+
+def _stop_proc(proc, sig=signal.SIGTERM, timeout=10):
+    """Stop one process we started: sig, wait, then SIGKILL. Returns rc."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+    return proc.wait()
+
+
+def _tail(path, n=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+# --------------------------------------------------------------------------
+# processes the bed runs
+
+class Filter:
+    """The DPDK filter process on the host ends (gnnd or testpmd)."""
+
+    def __init__(self, kind, proc, log, socket_path=None):
+        self.kind = kind          # "gnnd" or "testpmd"
+        self.proc = proc
+        self.pid = proc.pid
+        self.log = log            # its stdout+stderr
+        self.socket = socket_path  # gnnd control socket (None for testpmd)
+        self.returncode = None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def output(self):
+        """Everything it printed so far (stdout and stderr)."""
+        return Path(self.log).read_text(errors="replace")
+
+    def stop(self, timeout=15):
+        """Stop it cleanly (gnnd: SIGTERM; testpmd: EOF on stdin); return rc."""
+        if self.returncode is not None:
+            return self.returncode
+        if self.kind == "testpmd" and self.proc.stdin:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.returncode = _stop_proc(self.proc, signal.SIGTERM, timeout)
+        return self.returncode
+
+
+class SmtpSink:
+    """An aiosmtpd server in a namespace that keeps each delivered message."""
+
+    def __init__(self, proc, spool, log, listens):
+        self.proc = proc
+        self.pid = proc.pid
+        self.spool = Path(spool)
+        self.log = log
+        self.listens = listens    # [(addr, port)]
+
+    def messages(self):
+        """All delivered messages so far: dicts (see smtp_sink.py)."""
+        out = []
+        for p in sorted(self.spool.glob("*.json")):
+            with open(p) as f:
+                out.append(json.load(f))
+        return out
+
+    def find(self, token):
+        """The delivered messages whose text contains token."""
+        return [m for m in self.messages() if token in m["data"]]
+
+    def stop(self):
+        return _stop_proc(self.proc)
+
+
+MailResult = collections.namedtuple(
+    "MailResult", "delivered returncode token transcript elapsed")
+MailResult.__doc__ = """swaks outcome: delivered (exit 0), its exit code
+(2: could not connect), the unique token put in the message (to find it
+in a sink), swaks' transcript, seconds taken."""
+
+Transfer = collections.namedtuple("Transfer", "arrived captured")
+Transfer.__doc__ = """Frames sent across the filter: arrived[i] is True iff
+frame i was captured byte-identical on the other side; captured holds every
+frame the other side received meanwhile (including unrelated noise)."""
+
+
+class Capture:
+    """tcpdump on a namespace end, receive direction, full frames."""
+
+    def __init__(self, bed, side):
+        self.bed = bed
+        self.side = side
+        self.path = bed.workdir / ("cap-%s-%s.pcap" % (side, uuid.uuid4().hex[:8]))
+        self.frames = None
+        self.proc = None
+
+    def start(self, timeout=10):
+        log = self.path.with_suffix(".log")
+        # -Z root: tcpdump would otherwise drop to a user that cannot write
+        # the bed's private directory.
+        cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n",
+               "-i", self.bed.ns_if(self.side), "-Q", "in", "-U", "--immediate-mode", "-s", "0",
+               "-Z", "root", "-w", str(self.path)]
+        self.proc = self.bed._spawn(cmd, log)
+        deadline = time.monotonic() + timeout
+        while "listening on" not in _tail(log):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise BedError("tcpdump did not start: %s" % _tail(log))
+            time.sleep(0.02)
+        return self
+
+    def stop(self, settle=0.3):
+        """Stop after `settle` seconds; return the captured frames."""
+        if self.frames is None:
+            time.sleep(settle)
+            _stop_proc(self.proc, signal.SIGINT)
+            self.bed._forget(self.proc)
+            self.frames = _read_pcap(self.path) if self.path.exists() else []
+        return self.frames
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --------------------------------------------------------------------------
+# the bed
+
+class TestBed:
+    """Namespaces, veths, addresses, routes; the filter and the peers.
+
+    Names, from the prefix p (at most 13 characters):
+      ns_in = "<p>-in", ns_out = "<p>-out"           namespaces
+      host_in = "<p>i0" (net_af_packet0, inside), host_out = "<p>o0"
+      (net_af_packet1, outside)                       root-namespace ends
+      ns_if_in = "<p>i1", ns_if_out = "<p>o1"         namespace ends
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, prefix=None, inside=None, outside=None, onlink=None,
+                 workdir=None, lcores="0,1", pmd="af_packet"):
+        if prefix is None:
+            prefix = "gnn%d" % os.getpid()
+            n = next(_seq)
+            if n:
+                prefix += chr(ord("a") + n % 26)
+        if len(prefix) > 13 or not prefix.replace("-", "").isalnum():
+            raise ValueError("prefix %r: 1-13 letters/digits" % prefix)
+        self.prefix = prefix
+        self.ns_in, self.ns_out = prefix + "-in", prefix + "-out"
+        self.host_in, self.host_out = prefix + "i0", prefix + "o0"
+        self.ns_if_in, self.ns_if_out = prefix + "i1", prefix + "o1"
+        self.mac_in, self.mac_out = MAC_IN, MAC_OUT
+        self.inside = dict(INSIDE_HOSTS if inside is None else inside)
+        self.outside = dict(OUTSIDE_HOSTS if outside is None else outside)
+        self.onlink = list(ONLINK if onlink is None else onlink)
+        self.lcores = lcores
+        if pmd not in ("af_packet", "pcap"):
+            raise ValueError("pmd %r: af_packet or pcap" % pmd)
+        self.pmd = pmd
+        self._workdir = Path(workdir) if workdir else None
+        self._own_workdir = workdir is None
+        self._addrs = {"in": set(), "out": set()}
+        self._procs = []
+        self.filter = None
+        self._mem_args = None
+        self.is_up = False
+
+    # -- names ------------------------------------------------------------
+
+    def ns(self, side):
+        """Namespace name for side "in" or "out"."""
+        return {"in": self.ns_in, "out": self.ns_out}[side]
+
+    def ns_if(self, side):
+        """Interface name inside the namespace of side "in" or "out"."""
+        return {"in": self.ns_if_in, "out": self.ns_if_out}[side]
+
+    def side_of(self, addr):
+        """"in" or "out": which namespace holds address addr."""
+        a = str(ipaddress.ip_address(addr))
+        for side in ("in", "out"):
+            if a in self._addrs[side]:
+                return side
+        raise BedError("%s is on no side of the bed" % addr)
+
+    def addr(self, host, family=4):
+        """Address of a named host ("workstation", "smtp", ...)."""
+        pair = self.inside.get(host) or self.outside[host]
+        return pair[0 if family == 4 else 1]
+
+    @property
+    def workdir(self):
+        """A private temporary directory for logs, spools, captures."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix=self.prefix + "-"))
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        return self._workdir
+
+    # -- up / down --------------------------------------------------------
+
+    def __enter__(self):
+        return self.up()
+
+    def __exit__(self, *exc):
+        self.down()
+
+    def up(self):
+        """Make namespaces, veths, addresses, routes. Returns self."""
+        _register(self)
+        try:
+            self._up()
+        except BaseException:
+            self.down()
+            raise
+        self.is_up = True
+        return self
+
+    def _up(self):
+        for side in ("in", "out"):
+            ns, host, peer = (self.ns(side), self._host(side), self.ns_if(side))
+            sh("ip", "netns", "add", ns)
+            # Before the interface exists, so it inherits "default": v6 is
+            # usable at once (no DAD) and the bed stays quiet (no RS).
+            for key, val in (("net.ipv6.conf.all.accept_dad", 0),
+                             ("net.ipv6.conf.default.accept_dad", 0),
+                             ("net.ipv6.conf.all.router_solicitations", 0),
+                             ("net.ipv6.conf.default.router_solicitations", 0)):
+                sh("ip", "netns", "exec", ns, "sysctl", "-qw", "%s=%d" % (key, val))
+            sh("ip", "link", "add", host, "type", "veth", "peer", "name", peer,
+               "netns", ns)
+            # The host end is only a wire for DPDK: no IPv6 (no link-local,
+            # ND, MLD) and no ARP. Otherwise the root namespace answers ARP
+            # for its own addresses through it -- which can be bed addresses
+            # (a machine may itself be 192.0.2.2 behind a 192.0.2.1 gateway).
+            sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % host)
+            sh("ip", "link", "set", host, "arp", "off", "up")
+            mac = self.mac_in if side == "in" else self.mac_out
+            sh("ip", "-n", ns, "link", "set", peer, "address", mac)
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "link", "set", peer, "up")
+            # TCP through af_packet fails with TX checksum offload on (and
+            # "tx off" also turns off TSO: no 64 KiB frames into af_packet).
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", peer, "tx", "off")
+            for prefix in self.onlink:
+                sh("ip", "-n", ns, "route", "add", prefix, "dev", peer)
+            hosts = self.inside if side == "in" else self.outside
+            for pair in hosts.values():
+                for a in pair:
+                    if a:
+                        self.add_address(side, a)
+
+    def _host(self, side):
+        return {"in": self.host_in, "out": self.host_out}[side]
+
+    def add_address(self, side, addr):
+        """Add a host address (/32 or /128, no DAD) to a side's interface."""
+        a = ipaddress.ip_address(addr)
+        cmd = ["ip", "-n", self.ns(side), "addr", "add",
+               "%s/%d" % (a, a.max_prefixlen), "dev", self.ns_if(side)]
+        if a.version == 6:
+            cmd.append("nodad")
+        sh(*cmd)
+        self._addrs[side].add(str(a))
+
+    def down(self):
+        """Stop everything the bed started, delete namespaces and veths.
+
+        Idempotent; also works on a bed made by another process with the
+        same prefix (testbed.py down --prefix P)."""
+        errors = []
+        if self.filter is not None:
+            with contextlib.suppress(Exception):
+                self.filter.stop()
+        for proc in reversed(self._procs):
+            with contextlib.suppress(Exception):
+                _stop_proc(proc, timeout=5)
+        self._procs.clear()
+        for side in ("in", "out"):
+            ns = self.ns(side)
+            if Path("/run/netns", ns).exists():
+                # Whatever still runs in our own namespace was started for
+                # this bed (e.g. by a demo that died): stop it by pid.
+                pids = sh("ip", "netns", "pids", ns, check=False).stdout.split()
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError, ValueError):
+                        os.kill(int(pid), signal.SIGKILL)
+                p = sh("ip", "netns", "del", ns, check=False)
+                if p.returncode:
+                    errors.append(p.stderr.strip())
+            # Deleting the namespace deletes the peer and so the pair; make sure.
+            if Path("/sys/class/net", self._host(side)).exists():
+                sh("ip", "link", "del", self._host(side), check=False)
+        if self._own_workdir and self._workdir is not None and \
+                not os.environ.get("GNN_KEEP_WORKDIR"):
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+        self.is_up = False
+        _unregister(self)
+        if errors:
+            raise BedError("; ".join(errors))
+
+    # -- processes ----------------------------------------------------------
+
+    def _spawn(self, cmd, log, stdin=subprocess.DEVNULL):
+        with open(log, "ab") as out:
+            # Own session: a terminal's Ctrl-C reaches us, and we stop the
+            # children in order.
+            proc = subprocess.Popen([str(c) for c in cmd], stdin=stdin,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self._procs.append(proc)
+        return proc
+
+    def _forget(self, proc):
+        with contextlib.suppress(ValueError):
+            self._procs.remove(proc)
+
+    def exec(self, side, *cmd, check=False, timeout=30, input=None):
+        """Run a command in a side's namespace; returns CompletedProcess."""
+        return sh("ip", "netns", "exec", self.ns(side), *cmd, check=check,
+                  timeout=timeout, input=input)
+
+    def mem_args(self):
+        if self._mem_args is None:
+            self._mem_args = eal_memory_args()
+        return self._mem_args
+
+    def port_names(self):
+        """DPDK names of (inside, outside) ports, for a config's ports."""
+        return ("net_%s0" % self.pmd, "net_%s1" % self.pmd)
+
+    def vdev_args(self):
+        """--vdev options for the two ports, inside first."""
+        if self.pmd == "af_packet":
+            return ["--vdev=net_af_packet0,iface=%s" % self.host_in,
+                    "--vdev=net_af_packet1,iface=%s" % self.host_out]
+        # libpcap; rx_iface_in: only frames arriving, not the ones we send.
+        return ["--vdev=net_pcap%d,rx_iface_in=%s,tx_iface=%s" % (i, h, h)
+                for i, h in enumerate((self.host_in, self.host_out))]
+
+    def eal_args(self):
+        """EAL options for the filter: lcores, --no-pci, --in-memory, the two
+        vdevs (net_af_packet0 = inside, net_af_packet1 = outside; or
+        net_pcap0/1) and the memory args (hugepages, or --no-huge -m 512)."""
+        return ["-l", self.lcores, "--no-pci", "--in-memory"] + \
+            self.vdev_args() + self.mem_args()
+
+    def start_gnnd(self, config, socket_path=None, args=(), gnnd=None,
+                   ready_timeout=30):
+        """Start gnnd inline with config; wait until its socket accepts.
+
+        Returns the Filter; raises BedError (with gnnd's output) when it
+        exits or does not get ready in time."""
+        if self.filter is not None and self.filter.alive():
+            raise BedError("a filter is already running")
+        sock = Path(socket_path) if socket_path else self.workdir / "gnnd.sock"
+        log = self.workdir / "gnnd.log"
+        cmd = [gnnd or GNND] + self.eal_args() + \
+            ["--", "-f", str(config), "-s", str(sock)] + list(args)
+        f = Filter("gnnd", self._spawn(cmd, log), log, sock)
+        self.filter = f
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if not f.alive():
+                raise BedError("gnnd exited %s:\n%s" % (f.proc.returncode, _tail(log)))
+            if sock.exists():
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    try:
+                        s.connect(str(sock))
+                        return f
+                    except OSError:
+                        pass
+            if time.monotonic() > deadline:
+                raise BedError("gnnd not ready after %ss:\n%s" % (ready_timeout, _tail(log)))
+            time.sleep(0.05)
+
+    def start_testpmd(self, ready_timeout=30, args=()):
+        """Start dpdk-testpmd in io forwarding mode as a stand-in filter.
+
+        Non-interactive: it forwards until EOF on stdin, which we hold open
+        (stop() closes it; exit 0). Returns the Filter once forwarding."""
+        if self.filter is not None and self.filter.alive():
+            raise BedError("a filter is already running")
+        log = self.workdir / "testpmd.log"
+        # stdbuf: its stdout is a file, and block-buffered it would hold
+        # back the "Press enter to exit" we wait for. A small mbuf pool:
+        # the default (~340 MB) leaves no hugepages for a second instance.
+        cmd = ["stdbuf", "-oL", "-eL", TESTPMD] + self.eal_args() + \
+            ["--", "--forward-mode=io", "--auto-start",
+             "--total-num-mbufs=8192"] + list(args)
+        f = Filter("testpmd", self._spawn(cmd, log, stdin=subprocess.PIPE), log)
+        self.filter = f
+        deadline = time.monotonic() + ready_timeout
+        while "Press enter to exit" not in f.output():
+            if not f.alive():
+                raise BedError("testpmd exited %s:\n%s" % (f.proc.returncode, _tail(log)))
+            if time.monotonic() > deadline:
+                raise BedError("testpmd not ready after %ss:\n%s" % (ready_timeout, _tail(log)))
+            time.sleep(0.05)
+        return f
+
+    def stop_filter(self):
+        """Stop the filter; returns its exit code (None if none ran)."""
+        if self.filter is None:
+            return None
+        rc = self.filter.stop()
+        self._forget(self.filter.proc)
+        return rc
+
+    def gnnstat(self, *args, check=True, timeout=15):
+        """Run gnnstat -s <socket> args...; returns CompletedProcess."""
+        if self.filter is None or self.filter.socket is None:
+            raise BedError("no gnnd running")
+        return sh(GNNSTAT, "-s", self.filter.socket, *args, check=check,
+                  timeout=timeout)
+
+    def stats(self):
+        """gnnstat --json, parsed: dict (see DESIGN.md)."""
+        return json.loads(self.gnnstat("--json").stdout)
+
+    def member(self, name, stats=None):
+        """One member's counters from stats(): dict or None."""
+        stats = stats or self.stats()
+        return next((m for m in stats["members"] if m["name"] == name), None)
+
+    def start_smtp(self, side="out", listens=None, ready_timeout=15):
+        """A real SMTP server (aiosmtpd) in a namespace. Default listeners:
+        outside, the "smtp" host on ports 25 and 587 (v4 and v6); inside,
+        the "mail_server" host on port 25. Returns SmtpSink when bound."""
+        if listens is None:
+            if side == "out":
+                listens = [(a, p) for a in self.outside["smtp"] for p in SMTP_PORTS_OUT]
+            else:
+                listens = [(a, 25) for a in self.inside["mail_server"]]
+        name = "smtp-%s-%s" % (side, uuid.uuid4().hex[:6])
+        spool, log = self.workdir / name, self.workdir / (name + ".log")
+        cmd = ["ip", "netns", "exec", self.ns(side), PYTHON, "-u",
+               HERE / "smtp_sink.py", "--spool", spool]
+        for addr, port in listens:
+            cmd += ["--listen", "[%s]:%d" % (addr, port)]
+        proc = self._spawn(cmd, log)
+        deadline = time.monotonic() + ready_timeout
+        while "ready" not in _tail(log).splitlines():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise BedError("smtp sink did not start:\n%s" % _tail(log))
+            time.sleep(0.05)
+        return SmtpSink(proc, spool, log, listens)
+
+    def send_mail(self, src, server, port=25, to="postmaster@example.net",
+                  mail_from=None, timeout=3, side=None, extra=()):
+        """swaks from address src (its namespace found from the address) to
+        server:port. A short --timeout, so a dropped SYN fails fast.
+        Returns MailResult (delivered iff swaks exits 0)."""
+        side = side or self.side_of(src)
+        token = "gnn-" + uuid.uuid4().hex
+        mail_from = mail_from or "sender@%s.example.org" % str(src).replace(":", "-")
+        cmd = ["swaks", "--server", str(server), "--port", str(port),
+               "--local-interface", str(src), "--timeout", str(timeout),
+               "--helo", "client.example.org", "--from", mail_from, "--to", to,
+               "--header", "Subject: gnn test %s" % token,
+               "--header", "X-Gnn-Token: %s" % token,
+               "--body", "token %s from %s\n" % (token, src)] + list(extra)
+        t0 = time.monotonic()
+        p = self.exec(side, *cmd, timeout=timeout * 6 + 10)
+        return MailResult(p.returncode == 0, p.returncode, token,
+                          p.stdout + p.stderr, time.monotonic() - t0)
+
+    # -- crafted frames -----------------------------------------------------
+
+    def capture(self, side):
+        """Context manager: capture what a side's namespace end receives.
+        Started (listening) on entry; .frames (list of bytes) after exit."""
+        return Capture(self, side)
+
+    def send_frames(self, side, frames):
+        """Send raw Ethernet frames (bytes, or scapy packets) out of a
+        side's namespace end, in order, through an AF_PACKET socket."""
+        payload = "".join(bytes(f).hex() + "\n" for f in frames)
+        self.exec(side, PYTHON, Path(__file__).resolve(), "_sendraw",
+                  self.ns_if(side), check=True, input=payload)
+
+    def transmit(self, frames, side="in", settle=0.5):
+        """Send frames from one side, capture on the other. Returns
+        Transfer(arrived=[bool per frame: received byte-identical],
+        captured=[every frame received there])."""
+        frames = [bytes(f) for f in frames]
+        other = "out" if side == "in" else "in"
+        with self.capture(other) as cap:
+            self.send_frames(side, frames)
+            time.sleep(settle)
+        got = collections.Counter(cap.frames)
+        arrived = []
+        for f in frames:
+            arrived.append(got[f] > 0)
+            if got[f]:
+                got[f] -= 1
+        return Transfer(arrived, cap.frames)
+
+    # -- for the shell ------------------------------------------------------
+
+    def shell_env(self):
+        """Shell assignments describing the bed, for eval in bash."""
+        env = {
+            "GNN_PREFIX": self.prefix,
+            "NS_IN": self.ns_in, "NS_OUT": self.ns_out,
+            "HOST_IN": self.host_in, "HOST_OUT": self.host_out,
+            "NS_IF_IN": self.ns_if_in, "NS_IF_OUT": self.ns_if_out,
+            "GNN_EAL": shlex.join(self.eal_args()),
+        }
+        return "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in env.items())
+
+
+# --------------------------------------------------------------------------
+# trap-safe cleanup
+
+def _register(bed):
+    if bed not in _live_beds:
+        _live_beds.append(bed)
+    _install_handlers()
+
+
+def _unregister(bed):
+    with contextlib.suppress(ValueError):
+        _live_beds.remove(bed)
+
+
+def _cleanup_all():
+    for bed in list(_live_beds):
+        with contextlib.suppress(Exception):
+            bed.down()
+
+
+def _raise_exit(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+_handlers_installed = False
+
+
+def _install_handlers():
+    global _handlers_installed
+    if _handlers_installed:
+        return
+    _handlers_installed = True
+    atexit.register(_cleanup_all)
+    # SIGINT already raises KeyboardInterrupt; make SIGTERM/SIGHUP unwind
+    # the stack too (with-blocks, finally, atexit) instead of killing us.
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _raise_exit)
+
+
+# --------------------------------------------------------------------------
+# command line
+
+def _sendraw(iface):
+    """Internal: send hex-encoded frames from stdin out of iface."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            s.send(bytes.fromhex(line))
+    s.close()
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="gnn namespace test bed")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("up", help="make the bed, leave it up, print shell vars")
+    p.add_argument("--prefix")
+    p = sub.add_parser("down", help="tear the bed down")
+    p.add_argument("--prefix", required=True)
+    sub.add_parser("mem-args", help="set up hugepages; print EAL memory args")
+    p = sub.add_parser("_sendraw")
+    p.add_argument("iface")
+    a = ap.parse_args(argv)
+
+    if a.cmd == "_sendraw":
+        return _sendraw(a.iface)
+    if a.cmd == "mem-args":
+        print(shlex.join(eal_memory_args()))
+        return 0
+    if a.cmd == "up":
+        bed = TestBed(prefix=a.prefix)
+        bed.up()
+        _unregister(bed)  # leave it up when we exit
+        sys.stdout.write(bed.shell_env())
+        return 0
+    if a.cmd == "down":
+        TestBed(prefix=a.prefix).down()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
