@@ -25,14 +25,14 @@
 #include "proto/gnn_proto.h"
 #include "view.h"
 
-#define EXIT_FAILED   1
-#define EXIT_USAGE    2
-#define EXIT_NO_GNND  2
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define EXIT_NO_GNND 2
 
-#define CALL_TIMEOUT_MS   5000
+#define CALL_TIMEOUT_MS 5000
 /* A reload rebuilds every ACL before it answers: give it longer. */
 #define RELOAD_TIMEOUT_MS 30000
-#define INTERVAL_MAX      86400.0
+#define INTERVAL_MAX	  86400.0
 
 #define CLEAR_SCREEN "\033[H\033[2J"
 
@@ -59,6 +59,7 @@ enum {
 	OPT_PROMETHEUS,
 };
 
+/* clang-format off */
 static const struct option long_options[] = {
 	{"socket", required_argument, NULL, 's'},
 	{"interval", required_argument, NULL, 'i'},
@@ -69,14 +70,14 @@ static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+/* clang-format on */
 
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
-		"       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
-		"       gnnstat [-s SOCKET] reload\n");
+	fprintf(out, "usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
+		     "       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
+		     "       gnnstat [-s SOCKET] reload\n");
 }
 
 static void
@@ -84,25 +85,24 @@ help(void)
 {
 	usage(stdout);
 	printf("\n"
-		"Live per-member rates of gnnd (default), its top blocked sources, or a\n"
-		"reload of its configuration.\n"
-		"\n"
-		"  -s, --socket SOCKET  gnnd control socket (default %s)\n"
-		"  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
-		"  -n, --count COUNT    refreshes (default 1; on a terminal, until interrupted);\n"
-		"                       with top: how many sources (default %d, at most %d)\n"
-		"  -m, --member MEMBER  top: only this member's sources\n"
-		"      --json           print gnnd's reply (one snapshot) as JSON\n"
-		"      --prometheus     print one snapshot in Prometheus text format, e.g.\n"
-		"                       gnnstat --prometheus > gnn.prom.tmp && mv gnn.prom.tmp gnn.prom\n"
-		"  -h, --help           show this help\n"
-		"\n"
-		"Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable.\n",
+	       "Live per-member rates of gnnd (default), its top blocked sources, or a\n"
+	       "reload of its configuration.\n"
+	       "\n"
+	       "  -s, --socket SOCKET  gnnd control socket (default %s)\n"
+	       "  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
+	       "  -n, --count COUNT    refreshes (default 1; on a terminal, until interrupted);\n"
+	       "                       with top: how many sources (default %d, at most %d)\n"
+	       "  -m, --member MEMBER  top: only this member's sources\n"
+	       "      --json           print gnnd's reply (one snapshot) as JSON\n"
+	       "      --prometheus     print one snapshot in Prometheus text format (for\n"
+	       "                       node_exporter: write a temp file, mv it into place)\n"
+	       "  -h, --help           show this help\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable.\n",
 	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX);
 }
 
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 usage_error(const char *fmt, ...)
@@ -202,8 +202,7 @@ check_options(const struct options *o)
 		return usage_error("reload takes no options");
 	if (o->json && o->prometheus)
 		return usage_error("--json and --prometheus exclude each other");
-	if (o->cmd == CMD_LIVE && (o->json || o->prometheus) &&
-	    (o->interval_set || o->count_set))
+	if (o->cmd == CMD_LIVE && (o->json || o->prometheus) && (o->interval_set || o->count_set))
 		return usage_error("--json and --prometheus print one snapshot: no -i or -n");
 	if (o->cmd == CMD_TOP && o->count_set && o->count > GNN_PROTO_TOP_MAX)
 		return usage_error("top: -n is at most %d", GNN_PROTO_TOP_MAX);

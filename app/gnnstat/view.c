@@ -15,7 +15,7 @@
 
 #include "view.h"
 
-#define RATE_W  11 /* "14880000.0" fits */
+#define RATE_W	11 /* "14880000.0" fits */
 #define COUNT_W 14
 
 /* ---- JSON getters ---- */
@@ -132,8 +132,7 @@ format_uptime(char *buf, size_t len, const json_t *cur)
 		return;
 	}
 	s = (long)(now - started);
-	snprintf(buf, len, "%ldd %02ld:%02ld:%02ld", s / 86400, s / 3600 % 24, s / 60 % 60,
-		 s % 60);
+	snprintf(buf, len, "%ldd %02ld:%02ld:%02ld", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
 }
 
 static void
@@ -199,16 +198,17 @@ print_ports(FILE *out, const json_t *prev, const json_t *cur, double dt)
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			print_rate(out, RATE_W, rate(old, port, keys[k], dt));
 		link = json_object_get(port, "link_up");
-		fprintf(out, "  %s\n", json_is_boolean(link) ? (json_is_true(link) ? "up" : "down")
-							       : "-");
+		fprintf(out, "  %s\n",
+			json_is_boolean(link) ? (json_is_true(link) ? "up" : "down") : "-");
 	}
 }
 
 static void
 print_totals(FILE *out, const json_t *prev, const json_t *cur, double dt)
 {
-	static const char *const keys[] = {"rx_packets", "forwarded", "blocked", "would_block",
-					   "allowed", "malformed_dropped", "tx_dropped"};
+	static const char *const keys[] = {"rx_packets",  "forwarded", "blocked",
+					   "would_block", "allowed",   "malformed_dropped",
+					   "tx_dropped"};
 	const json_t *pt = json_object_get(prev, "totals");
 	const json_t *ct = json_object_get(cur, "totals");
 	size_t k;
@@ -304,7 +304,7 @@ struct family {
 	const char *name; /* metric family */
 	const char *type; /* counter | gauge */
 	const char *help;
-	bool shown;       /* HELP/TYPE printed */
+	bool shown; /* HELP/TYPE printed */
 };
 
 /* Label values escape backslash, double quote and newline, nothing else. */
@@ -392,8 +392,8 @@ prom_ports(FILE *out, const json_t *stats)
 		 "Packets the NIC dropped for want of RX descriptors.", false},
 		{"tx_dropped", "gnn_port_tx_dropped_total", "counter",
 		 "Packets that found the TX ring full.", false},
-		{"rx_nombuf", "gnn_port_rx_nombuf_total", "counter",
-		 "RX mbuf allocation failures.", false},
+		{"rx_nombuf", "gnn_port_rx_nombuf_total", "counter", "RX mbuf allocation failures.",
+		 false},
 		{"link_up", "gnn_port_link_up", "gauge", "1 when the link is up.", false},
 	};
 	const json_t *ports = json_object_get(stats, "ports");
@@ -417,8 +417,8 @@ static void
 prom_totals(FILE *out, const json_t *stats)
 {
 	struct family fams[] = {
-		{"rx_packets", "gnn_rx_packets_total", "counter",
-		 "Packets received on all ports.", false},
+		{"rx_packets", "gnn_rx_packets_total", "counter", "Packets received on all ports.",
+		 false},
 		{"forwarded", "gnn_forwarded_total", "counter", "Packets forwarded.", false},
 		{"blocked", "gnn_blocked_total", "counter",
 		 "Packets to blocked ports dropped (enforced members).", false},

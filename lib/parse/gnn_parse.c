@@ -21,6 +21,9 @@
 #define ETHER_TYPE_IPV6 0x86dd
 #define ETHER_TYPE_VLAN 0x8100 /* 802.1Q */
 #define ETHER_TYPE_QINQ 0x88a8 /* 802.1ad service tag */
+/* Pre-standard service tag still sent by some switches: walked like the others
+ * so that such a trunk cannot carry SMTP past the filter unjudged. */
+#define ETHER_TYPE_QINQ_OLD 0x9100
 
 #define IPV4_MIN_HDR_LEN  20
 #define IPV4_SRC_OFF	  12
@@ -258,7 +261,7 @@ gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
 
 	type = rd16(frame + off);
-	while (type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ) {
+	while (type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ || type == ETHER_TYPE_QINQ_OLD) {
 		/* Deeper stacks hide the source from us: refuse them outright. */
 		if (tags == GNN_PARSE_MAX_VLAN)
 			return malformed(info, GNN_MALFORMED_VLAN_DEPTH);

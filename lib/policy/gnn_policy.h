@@ -76,6 +76,10 @@ typedef bool (*gnn_port_exists_fn)(const char *name, void *arg);
  * Load and validate the file at path. Returns NULL when the file is invalid
  * (diag->n_errors > 0, errno = EINVAL) or unreadable (one error in diag,
  * errno set). Warnings are appended to diag in both cases.
+ * Every error in the file is reported, sorted by line; a missing top-level
+ * setting is reported on line 1. Messages are appended to what diag already
+ * holds; diag may be NULL. members = ( ); is valid (nothing is judged) and
+ * draws a warning; mail_servers may be left out.
  */
 struct gnn_policy *
 gnn_policy_load(const char *path, gnn_port_exists_fn port_exists, void *arg,

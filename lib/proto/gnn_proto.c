@@ -24,16 +24,16 @@
 #include "proto/gnn_proto.h"
 
 /* A stats reply grows with members and ports; 16 MiB is far beyond any real one. */
-#define GNN_PROTO_MAX_REPLY     (16u << 20)
-#define GNN_PROTO_REPLY_CHUNK   4096
-#define GNN_PROTO_CALL_DEFAULT  5000 /* ms, when the caller passes <= 0 */
+#define GNN_PROTO_MAX_REPLY	(16u << 20)
+#define GNN_PROTO_REPLY_CHUNK	4096
+#define GNN_PROTO_CALL_DEFAULT	5000 /* ms, when the caller passes <= 0 */
 #define GNN_PROTO_CONNECT_RETRY 10   /* ms between tries while the backlog is full */
-#define GNN_PROTO_ECHO_MAX      32   /* bytes of a bad token quoted back */
+#define GNN_PROTO_ECHO_MAX	32   /* bytes of a bad token quoted back */
 
 #define MEMBER_MAX (sizeof(((struct gnn_request *)NULL)->member) - 1)
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -77,8 +77,7 @@ set_member(struct gnn_request *req, const char *name, size_t len, char *err, siz
 }
 
 static int
-command_type(const char *word, size_t len, enum gnn_request_type *type, char *err,
-	     size_t errlen)
+command_type(const char *word, size_t len, enum gnn_request_type *type, char *err, size_t errlen)
 {
 	char quoted[GNN_PROTO_ECHO_MAX + 1];
 
@@ -152,8 +151,7 @@ json_check_fields(const json_t *obj, enum gnn_request_type type, char *err, size
 }
 
 static int
-parse_json_request(const char *line, size_t len, struct gnn_request *req, char *err,
-		   size_t errlen)
+parse_json_request(const char *line, size_t len, struct gnn_request *req, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	const json_t *cmd;
@@ -161,7 +159,7 @@ parse_json_request(const char *line, size_t len, struct gnn_request *req, char *
 	int ret = -EINVAL;
 
 	/* jansson rejects trailing garbage and \u0000 in strings by default. */
-	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (obj == NULL) {
 		set_err(err, errlen, "bad JSON at column %d: %s", jerr.column, jerr.text);
 		return -EINVAL;
@@ -179,8 +177,8 @@ parse_json_request(const char *line, size_t len, struct gnn_request *req, char *
 		set_err(err, errlen, "\"cmd\" must be a string");
 		goto out_decref;
 	}
-	if (command_type(json_string_value(cmd), json_string_length(cmd), &req->type, err,
-			 errlen) < 0)
+	if (command_type(json_string_value(cmd), json_string_length(cmd), &req->type, err, errlen) <
+	    0)
 		goto out_decref;
 	if (json_check_fields(obj, req->type, err, errlen) < 0)
 		goto out_decref;
@@ -239,12 +237,13 @@ parse_top_count(const struct word *w, unsigned int *n, char *err, size_t errlen)
 	unsigned long v = 0;
 	size_t i;
 
-	/* Seven digits already exceed the maximum; stop before any overflow. */
-	for (i = 0; all_digits(w) && i < w->len && i < 7; i++)
-		v = v * 10 + (unsigned long)(w->p[i] - '0');
-	if (!all_digits(w) || w->len >= 7 || v < 1 || v > GNN_PROTO_TOP_MAX) {
-		set_err(err, errlen, "top: N must be a number between 1 and %d",
-			GNN_PROTO_TOP_MAX);
+	/* Five digits already exceed the maximum: longer words cannot overflow v. */
+	if (all_digits(w) && w->len <= 5) {
+		for (i = 0; i < w->len; i++)
+			v = v * 10 + (unsigned long)(w->p[i] - '0');
+	}
+	if (v < 1 || v > GNN_PROTO_TOP_MAX) {
+		set_err(err, errlen, "top: N must be a number between 1 and %d", GNN_PROTO_TOP_MAX);
 		return -EINVAL;
 	}
 	*n = (unsigned int)v;
@@ -253,8 +252,8 @@ parse_top_count(const struct word *w, unsigned int *n, char *err, size_t errlen)
 
 /* "top", "top N", "top MEMBER", "top MEMBER N"; a lone number is N. */
 static int
-parse_bare_top(const struct word *words, unsigned int n_words, struct gnn_request *req,
-	       char *err, size_t errlen)
+parse_bare_top(const struct word *words, unsigned int n_words, struct gnn_request *req, char *err,
+	       size_t errlen)
 {
 	if (n_words > 3) {
 		set_err(err, errlen, "top: too many arguments (usage: top [MEMBER] [N])");
@@ -270,8 +269,7 @@ parse_bare_top(const struct word *words, unsigned int n_words, struct gnn_reques
 }
 
 static int
-parse_bare_request(const char *line, size_t len, struct gnn_request *req, char *err,
-		   size_t errlen)
+parse_bare_request(const char *line, size_t len, struct gnn_request *req, char *err, size_t errlen)
 {
 	struct word words[MAX_WORDS];
 	unsigned int n_words;
@@ -315,8 +313,7 @@ gnn_proto_parse_request(const char *line, size_t len, struct gnn_request *req, c
 	}
 	/* The limit counts the newline, which the caller has already removed. */
 	if (len >= GNN_PROTO_MAX_REQUEST) {
-		set_err(err, errlen, "request too long (max %d bytes)",
-			GNN_PROTO_MAX_REQUEST - 1);
+		set_err(err, errlen, "request too long (max %d bytes)", GNN_PROTO_MAX_REQUEST - 1);
 		return -EINVAL;
 	}
 	if (memchr(line, '\0', len) != NULL) {
@@ -524,11 +521,14 @@ static void
 io_error(const char *path, int ret, int timeout_ms, char *err, size_t errlen)
 {
 	if (ret == -ETIMEDOUT)
-		set_err(err, errlen, "cannot connect to %s: no reply within %d ms (is gnnd running?)",
-			path, timeout_ms);
+		set_err(err, errlen,
+			"cannot connect to %s: no reply within %d ms (is gnnd running?)", path,
+			timeout_ms);
 	else if (ret == -ECONNRESET || ret == -EPIPE)
-		set_err(err, errlen, "cannot connect to %s: connection closed before a reply "
-			"(is gnnd running?)", path);
+		set_err(err, errlen,
+			"cannot connect to %s: connection closed before a reply "
+			"(is gnnd running?)",
+			path);
 	else if (ret == -EMSGSIZE)
 		set_err(err, errlen, "bad reply from %s: longer than %u bytes", path,
 			GNN_PROTO_MAX_REPLY);
@@ -543,7 +543,7 @@ parse_reply(const char *path, const char *data, size_t len, char *err, size_t er
 	json_error_t jerr;
 	json_t *obj;
 
-	obj = json_loadb(data, len, 0, &jerr);
+	obj = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
 	if (obj == NULL) {
 		set_err(err, errlen, "bad reply from %s: %s (column %d)", path, jerr.text,
 			jerr.column);

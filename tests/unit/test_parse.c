@@ -431,10 +431,22 @@ test_vlan_id_zero_priority_tag_is_a_tag(void **state)
 	expect_tcp(&f, 4, 25, 18);
 }
 
+/* The pre-standard 0x9100 service tag is walked too: it must not hide SMTP. */
+static void
+test_old_qinq_tag_is_walked(void **state)
+{
+	static const uint16_t tpids[] = {0x9100, ET_VLAN};
+	struct frame f;
+
+	(void)state;
+	build_v4_tcp(&f, tpids, 2, 25);
+	expect_tcp(&f, 4, 25, 22);
+}
+
 static void
 test_non_ip_ethertypes_are_other(void **state)
 {
-	static const uint16_t types[] = {ET_ARP, ET_LLDP, ET_MPLS, 0x8848, 0x88e5, 0x9100, 0x002e};
+	static const uint16_t types[] = {ET_ARP, ET_LLDP, ET_MPLS, 0x8848, 0x88e5, 0x002e};
 	static const uint16_t tpid = ET_VLAN;
 	struct gnn_frame_info info;
 	struct frame f;
@@ -1426,6 +1438,7 @@ main(void)
 		cmocka_unit_test(test_one_tag_8100_or_88a8_is_walked),
 		cmocka_unit_test(test_two_tags_any_combination_are_walked),
 		cmocka_unit_test(test_three_tags_is_vlan_depth_without_source),
+		cmocka_unit_test(test_old_qinq_tag_is_walked),
 		cmocka_unit_test(test_vlan_tag_cut_short_is_truncated),
 		cmocka_unit_test(test_vlan_id_zero_priority_tag_is_a_tag),
 		cmocka_unit_test(test_non_ip_ethertypes_are_other),
