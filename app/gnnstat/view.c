@@ -206,16 +206,19 @@ print_ports(FILE *out, const json_t *prev, const json_t *cur, double dt)
 static void
 print_totals(FILE *out, const json_t *prev, const json_t *cur, double dt)
 {
-	static const char *const keys[] = {"rx_packets",  "forwarded", "blocked",
-					   "would_block", "allowed",   "malformed_dropped",
-					   "tx_dropped"};
+	static const char *const keys[] = {
+		"rx_packets",	     "forwarded",	    "blocked",	  "would_block", "allowed",
+		"malformed_dropped", "malformed_forwarded", "tx_dropped",
+	};
 	const json_t *pt = json_object_get(prev, "totals");
 	const json_t *ct = json_object_get(cur, "totals");
 	size_t k;
 
-	fprintf(out, "\n%-17s %*s %*s\n", "TOTALS", RATE_W, "PKTS/s", COUNT_W, "SINCE START");
+	fprintf(out, "\n%-19s %*s %*s\n", "TOTALS", RATE_W, "PKTS/s", COUNT_W, "SINCE START");
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		fprintf(out, "%-17s", keys[k]);
+		if (json_object_get(ct, keys[k]) == NULL)
+			continue; /* an older or newer gnnd: show what it has */
+		fprintf(out, "%-19s", keys[k]);
 		print_rate(out, RATE_W, rate(pt, ct, keys[k], dt));
 		print_count(out, COUNT_W, ct, keys[k]);
 		fputc('\n', out);
@@ -233,7 +236,8 @@ print_malformed(FILE *out, const json_t *cur)
 	if (!json_is_object(mal))
 		return;
 	fprintf(out, "malformed since start:");
-	json_object_foreach((json_t *)mal, key, value) {
+	json_object_foreach((json_t *)mal, key, value)
+	{
 		fprintf(out, "%s%s", sep, key);
 		print_count(out, 0, mal, key);
 		sep = ", ";
@@ -369,6 +373,7 @@ prom_scalars(FILE *out, const json_t *stats)
 		 "Unix time gnnd started; counters count from here.", false},
 		{"last_reload", "gnn_last_reload_timestamp_seconds", "gauge",
 		 "Unix time of the last successful reload.", false},
+		{"mbufs_in_use", "gnn_mbufs_in_use", "gauge", "Packet buffers in use.", false},
 	};
 	struct family err = {"last_error", "gnn_last_error", "gauge",
 			     "1 while gnnd reports a last reload error, else 0.", false};
@@ -426,6 +431,9 @@ prom_totals(FILE *out, const json_t *stats)
 		 "Packets to blocked ports that monitor mode let through.", false},
 		{"allowed", "gnn_allowed_total", "counter",
 		 "Packets to blocked ports from members' mail servers.", false},
+		{"malformed_forwarded", "gnn_malformed_forwarded_total", "counter",
+		 "Frames the parser could not judge, forwarded (not from an enforced member).",
+		 false},
 		{"tx_dropped", "gnn_tx_dropped_total", "counter",
 		 "Packets dropped because a TX ring was full.", false},
 	};
@@ -440,7 +448,8 @@ prom_totals(FILE *out, const json_t *stats)
 
 	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
 		prom_sample(out, &fams[i], json_object_get(totals, fams[i].key), NULL);
-	json_object_foreach((json_t *)malformed, key, value) {
+	json_object_foreach((json_t *)malformed, key, value)
+	{
 		labels[1] = key;
 		prom_sample(out, &mal, value, labels);
 	}

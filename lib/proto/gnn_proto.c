@@ -137,7 +137,8 @@ json_check_fields(const json_t *obj, enum gnn_request_type type, char *err, size
 	const char *key;
 	json_t *value;
 
-	json_object_foreach((json_t *)obj, key, value) {
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		(void)value;
 		if (strcmp(key, "cmd") == 0)
 			continue;

@@ -36,7 +36,8 @@ WEIRD_MEMBER = 'we"ird\\name\nx'
 PORT_STEPS = {"rx_packets": 1000, "tx_packets": 990, "rx_missed": 3, "tx_dropped": 1,
               "rx_nombuf": 0}
 TOTAL_STEPS = {"rx_packets": 2000, "forwarded": 1940, "blocked": 50, "would_block": 25,
-               "allowed": 110, "malformed_dropped": 10, "tx_dropped": 2}
+               "allowed": 110, "malformed_dropped": 10, "malformed_forwarded": 5,
+               "tx_dropped": 2}
 MALFORMED_STEPS = {"vlan_depth": 1, "truncated": 2, "bad_header": 3, "tiny_fragment": 4,
                    "frag_no_l4": 0, "ext_chain": 0}
 
@@ -80,6 +81,7 @@ class FakeGnnd:
             "last_error": "/etc/gnn/gnn.conf:12: bad CIDR \"10.0.0.1/33\"",
             "last_reload": STARTED + 60.5,
             "started": started,
+            "mbufs_in_use": 1234,
             "time": started + 100.0 + TIME_STEP * base,
             "ports": ports,
             "totals": {k: 10000 + v * base for k, v in TOTAL_STEPS.items()},
@@ -380,6 +382,9 @@ def test_prometheus(fake, sock):
     for reason, v in last["malformed"].items():
         check(sample(s, "gnn_malformed_dropped_total", reason=reason) == v, reason)
     check(sample(s, "gnn_blocked_total") == last["totals"]["blocked"], "totals blocked")
+    check(sample(s, "gnn_malformed_forwarded_total") == last["totals"]["malformed_forwarded"],
+          "totals malformed forwarded")
+    check(sample(s, "gnn_mbufs_in_use") == 1234, "mbufs in use")
     check(math.isclose(sample(s, "gnn_last_reload_timestamp_seconds"), STARTED + 60.5),
           "last reload time")
 

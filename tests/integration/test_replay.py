@@ -1,0 +1,640 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Capture replay: third-party SMTP captures through gnnd, file to file.
+
+usage: test_replay.py PATH/TO/gnnd
+
+Every capture under ../shared/pcaps (relative to the repository root; env
+GNN_PCAPS overrides) that holds TCP port-25 traffic, plus two negative
+controls without any, is replayed through gnnd with DPDK's net_pcap vdev,
+never onto an interface:
+
+    capture --rx--> net_pcap0 (inside) --gnnd--> net_pcap1 (outside) --tx--> out.pcap
+
+The inside port reads the whole capture (both directions). The generated
+config makes the capture's SMTP client (the source of its first SYN to port
+25, else of its first frame to port 25; for a negative control the source
+of its first SYN) the only network of one enforced member. The expected
+output is computed from the DESIGN.md rules by a reference parser here:
+the client's TCP frames to port 25 are blocked, frames the parser cannot
+judge are dropped when the client sent them (and when no source can be
+read), everything else must come out byte-identical and in order. The
+output is compared with the input minus those frames exactly, and gnnd's
+JSON counters (member blocked, totals, per-reason malformed, ports'
+rx/tx) are checked against the same numbers.
+
+Stdlib only. Prints one line per capture and "N passed, N failed"; exits
+non-zero on any failure. Captures whose link type is not Ethernet cannot go
+through net_pcap as Ethernet and are skipped with a reason.
+"""
+
+import difflib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PCAP_DIR = os.environ.get("GNN_PCAPS") or os.path.join(REPO_ROOT, "..", "shared", "pcaps")
+
+# Captures without port-25 traffic that are replayed anyway: nothing may go.
+NEGATIVE_CONTROLS = (
+    "arkime/smtp-data-250.pcap",  # submission on 587
+    "zeek/http/connect-with-smtp.pcap",  # SMTP tunnelled through an HTTP proxy
+)
+
+SMTP_PORT = 25
+LINKTYPE_ETHERNET = 1
+READY_TIMEOUT = 20.0
+DRAIN_TIMEOUT = 20.0
+EXIT_TIMEOUT = 10.0
+
+GNND = None
+
+
+class Failure(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- captures
+
+
+def read_capture(path):
+    """(linktype, [frame bytes]) of a pcap or pcapng file (first interface's
+    link type for pcapng); raises ValueError on anything else."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] == b"\x0a\x0d\x0d\x0a":
+        return read_pcapng(data)
+    magics = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
+              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}
+    if data[:4] not in magics or len(data) < 24:
+        raise ValueError("not a pcap or pcapng file")
+    e = magics[data[:4]]
+    linktype = struct.unpack(e + "I", data[20:24])[0] & 0x0FFFFFFF
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+        off += 16
+        if off + caplen > len(data):
+            raise ValueError("last record cut short")
+        frames.append(data[off:off + caplen])
+        off += caplen
+    if off != len(data):
+        raise ValueError("trailing bytes after the last record")
+    return linktype, frames
+
+
+def read_pcapng(data):
+    """Enhanced and simple packet blocks of a pcapng file."""
+    frames, linktypes, off, e = [], [], 0, "<"
+    while off + 12 <= len(data):
+        if data[off:off + 4] == b"\x0a\x0d\x0d\x0a":
+            e = "<" if data[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+        btype, blen = struct.unpack(e + "II", data[off:off + 8])
+        if blen < 12 or off + blen > len(data):
+            raise ValueError("bad pcapng block length")
+        body = data[off + 8:off + blen - 4]
+        if btype == 1:  # interface description
+            linktypes.append(struct.unpack(e + "H", body[:2])[0])
+        elif btype == 6:  # enhanced packet
+            caplen = struct.unpack(e + "I", body[12:16])[0]
+            frames.append(body[20:20 + caplen])
+        elif btype == 3:  # simple packet
+            olen = struct.unpack(e + "I", body[:4])[0]
+            frames.append(body[4:4 + min(olen, len(body) - 4)])
+        off += blen
+    if not linktypes:
+        raise ValueError("pcapng without an interface")
+    if any(lt != linktypes[0] for lt in linktypes):
+        raise ValueError("pcapng with mixed link types")
+    return linktypes[0], frames
+
+
+def write_empty_pcap(path):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, LINKTYPE_ETHERNET))
+
+
+# ------------------------------------------------- reference parser (DESIGN)
+
+
+def rd16(b, off):
+    return b[off] << 8 | b[off + 1]
+
+
+class Frame:
+    """What DESIGN.md's policy needs of one frame."""
+
+    def __init__(self):
+        self.src = None  # ipaddress object, when the header reaches it
+        self.tcp = False
+        self.sport = None
+        self.dport = None
+        self.flags = None
+        self.malformed = None  # reason name as in gnnd's JSON "malformed"
+
+
+def _bad(fr, reason):
+    fr.malformed = reason
+    return fr
+
+
+def _tcp(fr, b, off, avail, first_frag, short_frag):
+    """TCP header at off, avail bytes of it inside the datagram."""
+    if first_frag:
+        # A first fragment only has to carry the ports.
+        if avail < 4:
+            return _bad(fr, short_frag)
+        if avail > 12 and (b[off + 12] >> 4) * 4 < 20:
+            return _bad(fr, "bad_header")
+    else:
+        if avail < 20:
+            return _bad(fr, "truncated")
+        doff = (b[off + 12] >> 4) * 4
+        if doff < 20:
+            return _bad(fr, "bad_header")
+        if doff > avail:
+            return _bad(fr, "truncated")
+        fr.flags = b[off + 13]
+    fr.tcp = True
+    fr.sport, fr.dport = rd16(b, off), rd16(b, off + 2)
+    return fr
+
+
+def _ipv4(fr, b, off):
+    rem = len(b) - off
+    if rem >= 16:
+        fr.src = ipaddress.IPv4Address(b[off + 12:off + 16])
+    if rem < 20:
+        return _bad(fr, "truncated")
+    if b[off] >> 4 != 4:
+        return _bad(fr, "bad_header")
+    hlen = (b[off] & 15) * 4
+    if hlen < 20:
+        return _bad(fr, "bad_header")
+    if hlen > rem:
+        return _bad(fr, "truncated")
+    tot = rd16(b, off + 2)
+    if tot < hlen:
+        return _bad(fr, "bad_header")
+    if tot > rem:  # bytes past tot are Ethernet padding, fewer is a cut frame
+        return _bad(fr, "truncated")
+    frag = rd16(b, off + 6)
+    if frag & 0x1FFF or b[off + 9] != 6:  # non-first fragment, or not TCP
+        return fr
+    return _tcp(fr, b, off + hlen, tot - hlen, bool(frag & 0x2000), "tiny_fragment")
+
+
+def _ipv6(fr, b, off):
+    rem = len(b) - off
+    if rem >= 24:
+        fr.src = ipaddress.IPv6Address(b[off + 8:off + 24])
+    if rem < 40:
+        return _bad(fr, "truncated")
+    if b[off] >> 4 != 6:
+        return _bad(fr, "bad_header")
+    end = 40 + rd16(b, off + 4)
+    if end > rem:
+        return _bad(fr, "truncated")
+    nh, pos, n_ext, first_frag = b[off + 6], 40, 0, False
+    while True:
+        if nh == 6:
+            return _tcp(fr, b, off + pos, end - pos, first_frag, "frag_no_l4")
+        if nh not in (0, 43, 44, 51, 60, 135, 139, 140):
+            return fr
+        if n_ext == 8:
+            return _bad(fr, "ext_chain")
+        if nh == 0 and n_ext:
+            return _bad(fr, "bad_header")
+        n_ext += 1
+        if end - pos < 8:
+            break
+        h = off + pos
+        hlen = 8 if nh == 44 else (b[h + 1] + 2) * 4 if nh == 51 else (b[h + 1] + 1) * 8
+        if end - pos < hlen:
+            break
+        if nh == 44:
+            fo = rd16(b, h + 2)
+            if fo & 0xFFF8:
+                return fr  # non-first fragment
+            first_frag = first_frag or bool(fo & 1)
+        nh, pos = b[h], pos + hlen
+    return _bad(fr, "frag_no_l4" if first_frag else "truncated")
+
+
+def parse(b):
+    fr = Frame()
+    if len(b) < 14:
+        return _bad(fr, "truncated")
+    off, tags = 12, 0
+    etype = rd16(b, off)
+    while etype in (0x8100, 0x88A8, 0x9100):
+        if tags == 2:
+            return _bad(fr, "vlan_depth")
+        tags += 1
+        off += 4
+        if len(b) < off + 2:
+            return _bad(fr, "truncated")
+        etype = rd16(b, off)
+    off += 2
+    if etype == 0x0800:
+        return _ipv4(fr, b, off)
+    if etype == 0x86DD:
+        return _ipv6(fr, b, off)
+    return fr
+
+
+def verdict(fr, client):
+    """DESIGN.md's verdict for an inside frame when only client is enforced:
+    "forward", "blocked" or "malformed"."""
+    if fr.malformed is not None:
+        if fr.src is None or fr.src == client:
+            return "malformed"
+        return "forward"
+    if fr.tcp and fr.dport == SMTP_PORT and fr.src == client:
+        return "blocked"
+    return "forward"
+
+
+def find_client(parsed, port):
+    """Source of the first SYN (no ACK) to port (any TCP port when None),
+    else of the first TCP frame to it."""
+    def to_port(fr):
+        return fr.tcp and fr.src is not None and (port is None or fr.dport == port)
+    for fr in parsed:
+        if to_port(fr) and fr.flags is not None and fr.flags & 0x12 == 0x02:
+            return fr.src
+    for fr in parsed:
+        if to_port(fr):
+            return fr.src
+    return None
+
+
+# ------------------------------------------------------------------ gnnd
+
+
+def request_stats(path):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall(b"stats\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return json.loads(buf)
+
+
+def port_stats(stats, name):
+    for p in stats["ports"]:
+        if p["name"] == name:
+            return p
+    raise Failure("no port %s in the stats: %s" % (name, json.dumps(stats["ports"])))
+
+
+def log_tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    return "\n".join("      | " + line for line in lines[-n:])
+
+
+class Gnnd:
+    """One gnnd on two net_pcap vdevs; stop() always reaps it."""
+
+    def __init__(self, workdir, capture, tag):
+        self.workdir = workdir
+        self.sock = os.path.join(workdir, "gnnd.sock")
+        self.log = os.path.join(workdir, "gnnd.log")
+        self.out = os.path.join(workdir, "out.pcap")
+        self.out_inside = os.path.join(workdir, "out-inside.pcap")
+        self.prefix = "gnnreplay%d-%s" % (os.getpid(), tag)
+        empty = os.path.join(workdir, "empty.pcap")
+        write_empty_pcap(empty)
+        # vdev arguments are comma-separated: keep the capture's path out of that.
+        if "," in capture or "=" in capture:
+            shutil.copyfile(capture, os.path.join(workdir, "in.pcap"))
+            capture = os.path.join(workdir, "in.pcap")
+        self.argv = [
+            GNND, "-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
+            "--file-prefix", self.prefix,
+            "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s" % (capture, self.out_inside),
+            "--vdev=net_pcap1,rx_pcap=%s,tx_pcap=%s" % (empty, self.out),
+            "--", "-f", os.path.join(workdir, "gnn.conf"), "-s", self.sock,
+        ]
+        self.proc = None
+        self.rc = None
+
+    def start(self):
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise Failure("gnnd exited with %d before it was ready\n%s"
+                              % (self.proc.returncode, log_tail(self.log)))
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.connect(self.sock)
+                return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise Failure("gnnd not ready after %.0f s\n%s"
+                              % (READY_TIMEOUT, log_tail(self.log)))
+            time.sleep(0.05)
+
+    def drain(self, n_in):
+        """Stats once the inside port has read all n_in frames and the
+        counters stand still."""
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        last = None
+        while True:
+            stats = request_stats(self.sock)
+            rx = port_stats(stats, "net_pcap0")["rx_packets"]
+            if rx > n_in:
+                raise Failure("inside port read %d frames, the capture holds %d" % (rx, n_in))
+            snap = json.dumps([stats["ports"], stats["totals"], stats["members"]],
+                              sort_keys=True)
+            if rx == n_in and snap == last:
+                return stats
+            last = snap if rx == n_in else None
+            if time.monotonic() > deadline:
+                raise Failure("inside port read %d of %d frames in %.0f s\n%s"
+                              % (rx, n_in, DRAIN_TIMEOUT, log_tail(self.log)))
+            time.sleep(0.05)
+
+    def stop(self):
+        """SIGTERM, wait for exit; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(EXIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.rc = "killed after %.0f s" % EXIT_TIMEOUT
+                return self.rc
+        self.rc = self.proc.returncode
+        return self.rc
+
+    def cleanup(self):
+        self.stop()
+        # EAL's runtime directory for this (unique) prefix, if it made one.
+        for base in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
+                                                   "dpdk")):
+            shutil.rmtree(os.path.join(base, self.prefix), ignore_errors=True)
+
+
+def write_config(path, client):
+    plen = 32 if client.version == 4 else 128
+    with open(path, "w") as f:
+        f.write('blocked_ports = [ %d ];\n'
+                'ports = ( { inside = "net_pcap0"; outside = "net_pcap1"; } );\n'
+                'members = (\n'
+                '  { name = "replay"; mode = "enforce";\n'
+                '    networks = [ "%s/%d" ]; mail_servers = [ ]; }\n'
+                ');\n' % (SMTP_PORT, client, plen))
+
+
+# ------------------------------------------------------------------ checks
+
+
+def describe_diff(expected, exp_numbers, output):
+    """Human-readable differences between the expected and actual output,
+    naming input frame numbers (1-based, as tcpdump -# / Wireshark count)."""
+    msgs = []
+    sm = difflib.SequenceMatcher(None, expected, output, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        if op == "delete":
+            msgs.append("missing from the output: input frame(s) %s"
+                        % ", ".join(str(exp_numbers[i]) for i in range(i1, i2)))
+        elif op == "insert":
+            msgs.append("output frame(s) %s not expected at all (%s bytes)"
+                        % (", ".join(str(j + 1) for j in range(j1, j2)),
+                           ", ".join(str(len(output[j])) for j in range(j1, j2))))
+        else:
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                if i < i2 and j < j2:
+                    a, b = expected[i], output[j]
+                    first = next((x for x in range(min(len(a), len(b))) if a[x] != b[x]),
+                                 min(len(a), len(b)))
+                    msgs.append("input frame %d (%d bytes) came out altered as output "
+                                "frame %d (%d bytes), first difference at byte %d"
+                                % (exp_numbers[i], len(a), j + 1, len(b), first))
+                elif i < i2:
+                    msgs.append("missing from the output: input frame %d" % exp_numbers[i])
+                else:
+                    msgs.append("output frame %d not expected (%d bytes)" % (j + 1, len(output[j])))
+    return msgs
+
+
+def check_counters(stats, n_in, n_fwd, n_blocked, malformed):
+    errs = []
+
+    def want(what, got, exp):
+        if got != exp:
+            errs.append("%s is %r, expected %r" % (what, got, exp))
+
+    inside, outside = port_stats(stats, "net_pcap0"), port_stats(stats, "net_pcap1")
+    want("inside role", inside["role"], "inside")
+    want("outside role", outside["role"], "outside")
+    want("inside rx_packets", inside["rx_packets"], n_in)
+    want("inside tx_packets", inside["tx_packets"], 0)
+    want("outside rx_packets", outside["rx_packets"], 0)
+    want("outside tx_packets", outside["tx_packets"], n_fwd)
+    for p in (inside, outside):
+        want(p["name"] + " rx_missed", p["rx_missed"], 0)
+        want(p["name"] + " tx_dropped", p["tx_dropped"], 0)
+    members = stats["members"]
+    if len(members) != 1 or members[0].get("name") != "replay":
+        errs.append("members: %s" % json.dumps(members))
+    else:
+        m = members[0]
+        want("member mode", m["mode"], "enforce")
+        want("member blocked", m["blocked"], n_blocked)
+        want("member allowed", m["allowed"], 0)
+        want("member would_block", m["would_block"], 0)
+    t = stats["totals"]
+    want("totals rx_packets", t["rx_packets"], n_in)
+    want("totals forwarded", t["forwarded"], n_fwd)
+    want("totals blocked", t["blocked"], n_blocked)
+    want("totals would_block", t["would_block"], 0)
+    want("totals allowed", t["allowed"], 0)
+    want("totals malformed_dropped", t["malformed_dropped"], sum(malformed.values()))
+    if "malformed" in stats:
+        got = {k: v for k, v in stats["malformed"].items() if v}
+        want("malformed by reason", got, malformed)
+    return errs
+
+
+def replay(rel, path, negative, tag):
+    """Returns (status, line): status is "pass", "fail" or "skip"."""
+    try:
+        linktype, frames = read_capture(path)
+    except (OSError, ValueError) as e:
+        return "skip", "%-45s skipped: unreadable (%s)" % (rel, e)
+    if linktype != LINKTYPE_ETHERNET:
+        return "skip", ("%-45s skipped: link type %d is not Ethernet; net_pcap would hand "
+                        "its frames on as Ethernet" % (rel, linktype))
+    parsed = [parse(b) for b in frames]
+    client = find_client(parsed, None if negative else SMTP_PORT)
+    if client is None:
+        return "fail", "%-45s FAIL: no TCP client found" % rel
+    verdicts = [verdict(fr, client) for fr in parsed]
+    n_in = len(frames)
+    n_blocked = verdicts.count("blocked")
+    malformed = {}
+    for fr, v in zip(parsed, verdicts):
+        if v == "malformed":
+            malformed[fr.malformed] = malformed.get(fr.malformed, 0) + 1
+    exp_numbers = [i + 1 for i, v in enumerate(verdicts) if v == "forward"]
+    expected = [frames[i - 1] for i in exp_numbers]
+    n_removed = n_in - len(expected)
+    if negative and n_removed:
+        return "fail", "%-45s FAIL: negative control expects removals (test bug)" % rel
+
+    errs = []
+    workdir = tempfile.mkdtemp(prefix="gnn-replay-")
+    g = None
+    try:
+        write_config(os.path.join(workdir, "gnn.conf"), client)
+        g = Gnnd(workdir, path, tag)
+        g.start()
+        stats = g.drain(n_in)
+        rc = g.stop()
+        if rc != 0:
+            errs.append("gnnd exit status %r after SIGTERM, expected 0\n%s" % (rc, log_tail(g.log)))
+        try:
+            out_lt, output = read_capture(g.out)
+        except (OSError, ValueError) as e:
+            raise Failure("cannot read gnnd's output capture: %s" % e)
+        if out_lt != LINKTYPE_ETHERNET:
+            errs.append("output link type %d" % out_lt)
+        try:
+            _, back = read_capture(g.out_inside)
+            if back:
+                errs.append("%d frame(s) went out of the inside port" % len(back))
+        except (OSError, ValueError) as e:
+            errs.append("cannot read the inside port's output capture: %s" % e)
+
+        # The one property that must hold whatever else is wrong.
+        leaked = [j + 1 for j, b in enumerate(output)
+                  if verdict(parse(b), client) == "blocked"]
+        if leaked:
+            errs.append("%d port-25 frame(s) from the client %s in the output (output frames %s)"
+                        % (len(leaked), client, ", ".join(map(str, leaked[:20]))))
+        if output != expected:
+            errs.append("output holds %d frames, expected %d:" % (len(output), len(expected)))
+            errs.extend("  " + m for m in describe_diff(expected, exp_numbers, output)[:30])
+        errs.extend(check_counters(stats, n_in, len(expected), n_blocked, malformed))
+    except Failure as e:
+        errs.append(str(e))
+    except Exception:  # a test bug: report it against this capture, go on
+        errs.append(traceback.format_exc().rstrip())
+    finally:
+        if g is not None:
+            g.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    detail = "client %s, %d in, %d removed (%d blocked" % (client, n_in, n_removed, n_blocked)
+    if malformed:
+        detail += ", malformed dropped %s" % ", ".join(
+            "%s=%d" % kv for kv in sorted(malformed.items()))
+    detail += ")"
+    if negative:
+        detail += ", negative control"
+    if errs:
+        return "fail", "%-45s FAIL: %s\n%s" % (rel, detail, "\n".join("    " + e for e in errs))
+    return "pass", "%-45s ok: %s" % (rel, detail)
+
+
+def discover():
+    """(relative name, path, negative) of every capture to replay; the rest
+    is listed with the reason it is left out."""
+    chosen, left_out = [], []
+    for dirpath, dirnames, filenames in os.walk(PCAP_DIR):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith((".pcap", ".pcapng")):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, PCAP_DIR)
+            if rel in NEGATIVE_CONTROLS:
+                chosen.append((rel, path, True))
+                continue
+            try:
+                linktype, frames = read_capture(path)
+            except (OSError, ValueError) as e:
+                left_out.append("%s (unreadable: %s)" % (rel, e))
+                continue
+            if linktype != LINKTYPE_ETHERNET:
+                # Cannot tell its ports; replay() prints why it skips it.
+                chosen.append((rel, path, False))
+                continue
+            if any(fr.tcp and SMTP_PORT in (fr.sport, fr.dport) for fr in map(parse, frames)):
+                chosen.append((rel, path, False))
+            else:
+                left_out.append(rel)
+    for rel in NEGATIVE_CONTROLS:
+        if not any(c[0] == rel for c in chosen):
+            left_out.append("%s (negative control: not found)" % rel)
+    return chosen, left_out
+
+
+def main():
+    global GNND
+    if len(sys.argv) != 2:
+        print("usage: %s PATH/TO/gnnd" % sys.argv[0], file=sys.stderr)
+        return 2
+    GNND = os.path.abspath(sys.argv[1])
+    if not os.access(GNND, os.X_OK):
+        print("gnnd not executable: %s" % GNND, file=sys.stderr)
+        return 2
+    if not os.path.isdir(PCAP_DIR):
+        print("capture directory not found: %s (set GNN_PCAPS)" % PCAP_DIR, file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    chosen, left_out = discover()
+    print("captures in %s: %d replayed, %d without TCP port-25 traffic left out"
+          % (os.path.normpath(PCAP_DIR), len(chosen), len(left_out)))
+    passed = failed = skipped = 0
+    for n, (rel, path, negative) in enumerate(chosen):
+        status, line = replay(rel, path, negative, str(n))
+        print(line, flush=True)
+        if status == "pass":
+            passed += 1
+        elif status == "fail":
+            failed += 1
+        else:
+            skipped += 1
+    if passed + failed == 0:
+        print("no capture with port-25 traffic was replayed")
+        failed += 1
+    print("%d passed, %d failed%s (%.1f s)" % (passed, failed,
+                                               ", %d skipped" % skipped if skipped else "",
+                                               time.monotonic() - started))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
