@@ -163,14 +163,21 @@ build_context(const struct rule_list *list, uint64_t generation, int socket_id, 
 		.rule_size = rule_size,
 		.max_rule_num = list->n,
 	};
+	static uint32_t build_seq; /* control lcore only */
 	char name[RTE_ACL_NAMESIZE];
 	struct rte_acl_ctx *ctx;
 	int rc;
 
 	if (list->n == 0)
 		return NULL;
-	/* rte_acl_create() hands back the live context when a name is reused. */
-	snprintf(name, sizeof(name), "gnn%d_%" PRIu64, list->family, generation);
+	/*
+	 * rte_acl_create() hands back the live context when a name is reused:
+	 * a second build of the same generation would add its rules to (and on
+	 * failure free) a context in use. The build sequence keeps each name
+	 * unique; hex keeps the longest name within RTE_ACL_NAMESIZE.
+	 */
+	snprintf(name, sizeof(name), "gnn%d_%" PRIx64 "_%" PRIx32, list->family, generation,
+		 build_seq++);
 	param.name = name;
 	memcpy(cfg.defs, list->family == 4 ? acl_defs4 : acl_defs6,
 	       n_fields * sizeof(struct rte_acl_field_def));

@@ -29,75 +29,75 @@ from aiosmtpd.smtp import SMTP
 
 
 class Spool:
-	"""aiosmtpd handler: accept everything, write each message to a file."""
+    """aiosmtpd handler: accept everything, write each message to a file."""
 
-	def __init__(self, directory):
-		self.directory = directory
-		self.seq = itertools.count(1)
+    def __init__(self, directory):
+        self.directory = directory
+        self.seq = itertools.count(1)
 
-	async def handle_DATA(self, server, session, envelope):
-		peer = session.peer or ("", 0)
-		sock = server.transport.get_extra_info("sockname") or ("", 0)
-		data = envelope.content
-		if isinstance(data, bytes):
-			data = data.decode("utf-8", "replace")
-		record = {
-			"peer": peer[0],
-			"peer_port": peer[1],
-			"server": sock[0],
-			"server_port": sock[1],
-			"mail_from": envelope.mail_from,
-			"rcpt_tos": list(envelope.rcpt_tos),
-			"data": data,
-		}
-		n = next(self.seq)
-		path = os.path.join(self.directory, "%06d.json" % n)
-		tmp = path + ".tmp"
-		with open(tmp, "w") as f:
-			json.dump(record, f)
-		os.replace(tmp, path)
-		return "250 OK stored as %d" % n
+    async def handle_DATA(self, server, session, envelope):
+        peer = session.peer or ("", 0)
+        sock = server.transport.get_extra_info("sockname") or ("", 0)
+        data = envelope.content
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        record = {
+            "peer": peer[0],
+            "peer_port": peer[1],
+            "server": sock[0],
+            "server_port": sock[1],
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "data": data,
+        }
+        n = next(self.seq)
+        path = os.path.join(self.directory, "%06d.json" % n)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(record, f)
+        os.replace(tmp, path)
+        return "250 OK stored as %d" % n
 
 
 def split_listen(text):
-	"""'ADDR:PORT', '[v6]:PORT' or 'v6:PORT' -> (addr, port)."""
-	if text.startswith("["):
-		addr, _, port = text[1:].partition("]:")
-	else:
-		addr, _, port = text.rpartition(":")
-	if not addr or not port.isdigit():
-		raise argparse.ArgumentTypeError("expected ADDR:PORT, got %r" % text)
-	return addr, int(port)
+    """'ADDR:PORT', '[v6]:PORT' or 'v6:PORT' -> (addr, port)."""
+    if text.startswith("["):
+        addr, _, port = text[1:].partition("]:")
+    else:
+        addr, _, port = text.rpartition(":")
+    if not addr or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected ADDR:PORT, got %r" % text)
+    return addr, int(port)
 
 
 async def serve(spool, listens):
-	loop = asyncio.get_running_loop()
-	stop = asyncio.Event()
-	for sig in (signal.SIGTERM, signal.SIGINT):
-		loop.add_signal_handler(sig, stop.set)
-	servers = []
-	for addr, port in listens:
-		# An explicit hostname: the default (getfqdn) can stall without DNS.
-		servers.append(await loop.create_server(
-			lambda: SMTP(spool, hostname="sink.example.net"),
-			host=addr, port=port, reuse_address=True))
-	print("ready", flush=True)
-	await stop.wait()
-	for s in servers:
-		s.close()
-		await s.wait_closed()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    servers = []
+    for addr, port in listens:
+        # An explicit hostname: the default (getfqdn) can stall without DNS.
+        servers.append(await loop.create_server(
+            lambda: SMTP(spool, hostname="sink.example.net"),
+            host=addr, port=port, reuse_address=True))
+    print("ready", flush=True)
+    await stop.wait()
+    for s in servers:
+        s.close()
+        await s.wait_closed()
 
 
 def main():
-	ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-	ap.add_argument("--spool", required=True, help="directory for messages")
-	ap.add_argument("--listen", required=True, action="append",
-			type=split_listen, help="ADDR:PORT, may repeat")
-	args = ap.parse_args()
-	os.makedirs(args.spool, exist_ok=True)
-	asyncio.run(serve(Spool(args.spool), args.listen))
-	return 0
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spool", required=True, help="directory for messages")
+    ap.add_argument("--listen", required=True, action="append",
+            type=split_listen, help="ADDR:PORT, may repeat")
+    args = ap.parse_args()
+    os.makedirs(args.spool, exist_ok=True)
+    asyncio.run(serve(Spool(args.spool), args.listen))
+    return 0
 
 
 if __name__ == "__main__":
-	sys.exit(main())
+    sys.exit(main())

@@ -56,6 +56,8 @@ LINKTYPE_ETHERNET = 1
 READY_TIMEOUT = 20.0
 DRAIN_TIMEOUT = 20.0
 EXIT_TIMEOUT = 10.0
+# Data room of gnnd's mbufs (RTE_MBUF_DEFAULT_DATAROOM): only for a hint.
+MBUF_DATA_ROOM = 2048
 
 GNND = None
 
@@ -448,7 +450,7 @@ def describe_diff(expected, exp_numbers, output):
     return msgs
 
 
-def check_counters(stats, n_in, n_fwd, n_blocked, malformed):
+def check_counters(stats, n_in, n_fwd, n_blocked, malformed, n_malformed_fwd):
     errs = []
 
     def want(what, got, exp):
@@ -481,6 +483,8 @@ def check_counters(stats, n_in, n_fwd, n_blocked, malformed):
     want("totals would_block", t["would_block"], 0)
     want("totals allowed", t["allowed"], 0)
     want("totals malformed_dropped", t["malformed_dropped"], sum(malformed.values()))
+    if "malformed_forwarded" in t:
+        want("totals malformed_forwarded", t["malformed_forwarded"], n_malformed_fwd)
     if "malformed" in stats:
         got = {k: v for k, v in stats["malformed"].items() if v}
         want("malformed by reason", got, malformed)
@@ -510,6 +514,8 @@ def replay(rel, path, negative, tag):
     exp_numbers = [i + 1 for i, v in enumerate(verdicts) if v == "forward"]
     expected = [frames[i - 1] for i in exp_numbers]
     n_removed = n_in - len(expected)
+    n_malformed_fwd = sum(1 for fr, v in zip(parsed, verdicts)
+                          if fr.malformed is not None and v == "forward")
     if negative and n_removed:
         return "fail", "%-45s FAIL: negative control expects removals (test bug)" % rel
 
@@ -546,7 +552,15 @@ def replay(rel, path, negative, tag):
         if output != expected:
             errs.append("output holds %d frames, expected %d:" % (len(output), len(expected)))
             errs.extend("  " + m for m in describe_diff(expected, exp_numbers, output)[:30])
-        errs.extend(check_counters(stats, n_in, len(expected), n_blocked, malformed))
+        cerrs = check_counters(stats, n_in, len(expected), n_blocked, malformed,
+                               n_malformed_fwd)
+        big = ["%d (%d bytes)" % (i + 1, len(b)) for i, b in enumerate(frames)
+               if len(b) > MBUF_DATA_ROOM]
+        if cerrs and big:
+            cerrs.append("note: net_pcap hands frames longer than %d bytes on as multi-"
+                         "segment mbufs; such input frames: %s"
+                         % (MBUF_DATA_ROOM, ", ".join(big[:20])))
+        errs.extend(cerrs)
     except Failure as e:
         errs.append(str(e))
     except Exception:  # a test bug: report it against this capture, go on
@@ -560,6 +574,8 @@ def replay(rel, path, negative, tag):
     if malformed:
         detail += ", malformed dropped %s" % ", ".join(
             "%s=%d" % kv for kv in sorted(malformed.items()))
+    if n_malformed_fwd:
+        detail += ", %d malformed forwarded" % n_malformed_fwd
     detail += ")"
     if negative:
         detail += ", negative control"
@@ -613,6 +629,8 @@ def main():
     if not os.path.isdir(PCAP_DIR):
         print("capture directory not found: %s (set GNN_PCAPS)" % PCAP_DIR, file=sys.stderr)
         return 2
+    # Killed from outside: unwind through the finally blocks, which stop gnnd.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.monotonic()
     chosen, left_out = discover()
     print("captures in %s: %d replayed, %d without TCP port-25 traffic left out"

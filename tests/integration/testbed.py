@@ -37,6 +37,7 @@ import argparse
 import atexit
 import collections
 import contextlib
+import ctypes
 import ipaddress
 import itertools
 import json
@@ -184,6 +185,16 @@ def _stop_proc(proc, sig=signal.SIGTERM, timeout=10):
     return proc.wait()
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: SIGTERM it when we die, even by SIGKILL,
+    so no filter or server outlives the test that started it."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def _tail(path, n=30):
     try:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
@@ -322,7 +333,8 @@ class TestBed:
     __test__ = False  # not a pytest test class
 
     def __init__(self, prefix=None, inside=None, outside=None, onlink=None,
-                 workdir=None, lcores="0,1", pmd="af_packet"):
+                 workdir=None, lcores="0,1", pmd="af_packet", gnnd=None,
+                 gnnstat=None):
         if prefix is None:
             prefix = "gnn%d" % os.getpid()
             n = next(_seq)
@@ -342,6 +354,8 @@ class TestBed:
         if pmd not in ("af_packet", "pcap"):
             raise ValueError("pmd %r: af_packet or pcap" % pmd)
         self.pmd = pmd
+        self.gnnd = Path(gnnd) if gnnd else GNND
+        self.gnnstat_path = Path(gnnstat) if gnnstat else GNNSTAT
         self._workdir = Path(workdir) if workdir else None
         self._own_workdir = workdir is None
         self._addrs = {"in": set(), "out": set()}
@@ -492,7 +506,8 @@ class TestBed:
             # children in order.
             proc = subprocess.Popen([str(c) for c in cmd], stdin=stdin,
                                     stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True,
+                                    preexec_fn=_die_with_parent)
         self._procs.append(proc)
         return proc
 
@@ -530,8 +545,7 @@ class TestBed:
         return ["-l", self.lcores, "--no-pci", "--in-memory"] + \
             self.vdev_args() + self.mem_args()
 
-    def start_gnnd(self, config, socket_path=None, args=(), gnnd=None,
-                   ready_timeout=30):
+    def start_gnnd(self, config, socket_path=None, args=(), ready_timeout=30):
         """Start gnnd inline with config; wait until its socket accepts.
 
         Returns the Filter; raises BedError (with gnnd's output) when it
@@ -540,7 +554,7 @@ class TestBed:
             raise BedError("a filter is already running")
         sock = Path(socket_path) if socket_path else self.workdir / "gnnd.sock"
         log = self.workdir / "gnnd.log"
-        cmd = [gnnd or GNND] + self.eal_args() + \
+        cmd = [self.gnnd] + self.eal_args() + \
             ["--", "-f", str(config), "-s", str(sock)] + list(args)
         f = Filter("gnnd", self._spawn(cmd, log), log, sock)
         self.filter = f
@@ -596,7 +610,7 @@ class TestBed:
         """Run gnnstat -s <socket> args...; returns CompletedProcess."""
         if self.filter is None or self.filter.socket is None:
             raise BedError("no gnnd running")
-        return sh(GNNSTAT, "-s", self.filter.socket, *args, check=check,
+        return sh(self.gnnstat_path, "-s", self.filter.socket, *args, check=check,
                   timeout=timeout)
 
     def stats(self):

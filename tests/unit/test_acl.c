@@ -1,0 +1,1324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the ruleset: policies written as config text are compiled
+ * with gnn_ruleset_build(), and real frames (Ethernet, VLAN tags, IPv4 or
+ * IPv6, TCP) built on the stack go the workers' way: gnn_parse_frame(),
+ * gnn_ruleset_needs_lookup(), one gnn_ruleset_lookup() per address family
+ * for the whole burst, then gnn_ruleset_decide(). Each case asserts the
+ * verdict and the member, i.e. the "Policy semantics" table of DESIGN.md.
+ * Needs EAL (rte_acl allocates from its heap): --no-huge -m 512 --no-pci.
+ */
+
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memory.h>
+
+#include "acl/gnn_acl.h"
+#include "parse/gnn_parse.h"
+#include "policy/gnn_policy.h"
+
+#define FRAME_MAX 256
+
+#define ET_IPV4 0x0800
+#define ET_IPV6 0x86dd
+#define ET_VLAN 0x8100
+#define ET_QINQ 0x88a8
+
+#define P_TCP	   6
+#define P_UDP	   17
+#define P_FRAGMENT 44
+
+#define V4_MF 0x2000
+
+/* Short names for the verdict column of the tables below. */
+#define FWD    GNN_VERDICT_FORWARD
+#define ALLOW  GNN_VERDICT_ALLOWED
+#define WOULD  GNN_VERDICT_WOULD_BLOCK
+#define BLOCK  GNN_VERDICT_BLOCKED
+#define MDROP  GNN_VERDICT_MALFORMED_DROP
+#define NO_MEMBER (-1)
+
+/* Destinations do not matter to the policy; documentation addresses. */
+static const uint8_t dst4[4] = {192, 0, 2, 254};
+static const uint8_t dst6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+/* ---- frames ------------------------------------------------------------ */
+
+enum shape {
+	SHAPE_TCP = 0,	  /* untagged, well-formed TCP */
+	SHAPE_TCP_VLAN,	  /* one 802.1Q tag */
+	SHAPE_TCP_QINQ,	  /* 802.1ad + 802.1Q */
+	SHAPE_UDP,	  /* UDP to the same port: never a candidate */
+	SHAPE_TRUNCATED,  /* IP length runs past the frame end; source known */
+	SHAPE_FRAGMENT,	  /* first fragment without the TCP ports; source known */
+	SHAPE_VLAN_DEPTH, /* three tags: no source known */
+};
+
+struct frame {
+	uint8_t b[FRAME_MAX];
+	uint32_t len;
+};
+
+/* One frame to judge and what the policy must say about it. */
+struct probe {
+	const char *src;
+	uint16_t dport;
+	enum shape shape;
+	enum gnn_verdict verdict;
+	int member;
+};
+
+/* TCP to port 25 from src, the common case. */
+#define SMTP(src, verdict, member)                                                                 \
+	{                                                                                          \
+		(src), 25, SHAPE_TCP, (verdict), (member)                                          \
+	}
+
+static void
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint8_t *
+push(struct frame *f, uint32_t n)
+{
+	uint8_t *p;
+
+	assert_true(f->len + n <= FRAME_MAX);
+	p = f->b + f->len;
+	memset(p, 0, n);
+	f->len += n;
+	return p;
+}
+
+/* Address text to 4 or 16 bytes; returns the family. */
+static int
+addr_parse(const char *text, uint8_t *addr)
+{
+	if (strchr(text, ':') != NULL) {
+		assert_int_equal(inet_pton(AF_INET6, text, addr), 1);
+		return 6;
+	}
+	assert_int_equal(inet_pton(AF_INET, text, addr), 1);
+	return 4;
+}
+
+static void
+l4(struct frame *f, uint8_t proto, uint16_t dport)
+{
+	uint8_t *p;
+
+	if (proto == P_UDP) {
+		p = push(f, 8);
+		wr16(p, 40000);
+		wr16(p + 2, dport);
+		wr16(p + 4, 8);
+		return;
+	}
+	p = push(f, 20);
+	wr16(p, 40000);
+	wr16(p + 2, dport);
+	p[12] = 5 << 4;
+	p[13] = 0x02; /* SYN */
+	wr16(p + 14, 65535);
+}
+
+static void
+build_frame(struct frame *f, const struct probe *pr)
+{
+	static const uint8_t macs[12] = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2};
+	static const uint16_t tpids[3] = {ET_QINQ, ET_VLAN, ET_VLAN};
+	uint8_t src[16];
+	int family = addr_parse(pr->src, src);
+	uint8_t proto = pr->shape == SHAPE_UDP ? P_UDP : P_TCP;
+	unsigned int n_tags = 0;
+	uint32_t l3;
+	uint8_t *p;
+
+	if (pr->shape == SHAPE_TCP_VLAN)
+		n_tags = 1;
+	else if (pr->shape == SHAPE_TCP_QINQ)
+		n_tags = 2;
+	else if (pr->shape == SHAPE_VLAN_DEPTH)
+		n_tags = 3;
+
+	f->len = 0;
+	memcpy(push(f, 12), macs, sizeof(macs));
+	for (unsigned int i = 0; i < n_tags; i++) {
+		p = push(f, 4);
+		/* one tag is plain 802.1Q, two are 802.1ad outside 802.1Q */
+		wr16(p, n_tags == 1 ? ET_VLAN : tpids[i]);
+		wr16(p + 2, (uint16_t)(100 + i));
+	}
+	wr16(push(f, 2), family == 4 ? ET_IPV4 : ET_IPV6);
+
+	l3 = f->len;
+	if (family == 4) {
+		p = push(f, 20);
+		p[0] = 0x45;
+		wr16(p + 4, 0x1234);
+		wr16(p + 6, pr->shape == SHAPE_FRAGMENT ? V4_MF : 0);
+		p[8] = 64;
+		p[9] = proto;
+		memcpy(p + 12, src, 4);
+		memcpy(p + 16, dst4, 4);
+	} else {
+		p = push(f, 40);
+		p[0] = 0x60;
+		p[6] = pr->shape == SHAPE_FRAGMENT ? P_FRAGMENT : proto;
+		p[7] = 64;
+		memcpy(p + 8, src, 16);
+		memcpy(p + 24, dst6, 16);
+		if (pr->shape == SHAPE_FRAGMENT) {
+			p = push(f, 8);
+			p[0] = P_TCP;
+			wr16(p + 2, 0x0001); /* offset 0, M set: first fragment */
+			wr16(p + 4, 0x4321);
+		}
+	}
+
+	if (pr->shape == SHAPE_FRAGMENT) {
+		/* Two bytes of TCP: the source port only. */
+		p = push(f, 2);
+		wr16(p, 40000);
+	} else {
+		l4(f, proto, pr->dport);
+	}
+
+	/* IP lengths cover what was pushed; a truncated frame then loses 8 bytes. */
+	if (family == 4)
+		wr16(f->b + l3 + 2, (uint16_t)(f->len - l3));
+	else
+		wr16(f->b + l3 + 4, (uint16_t)(f->len - l3 - 40));
+	if (pr->shape == SHAPE_TRUNCATED)
+		f->len -= 8;
+	else if (pr->shape == SHAPE_FRAGMENT && family == 4)
+		push(f, 60 - f->len); /* Ethernet padding is not more of the datagram */
+}
+
+/* What gnn_parse_frame() must make of a shape before the policy sees it. */
+static void
+check_parsed(const struct probe *pr, const struct gnn_frame_info *info, const char *file,
+	     int line)
+{
+	uint8_t src[16] = {0};
+	int family = addr_parse(pr->src, src);
+	bool ok;
+
+	switch (pr->shape) {
+	case SHAPE_TCP:
+	case SHAPE_TCP_VLAN:
+	case SHAPE_TCP_QINQ:
+		ok = info->kind == GNN_PARSE_TCP && info->dport == pr->dport;
+		break;
+	case SHAPE_UDP:
+		ok = info->kind == GNN_PARSE_OTHER;
+		break;
+	case SHAPE_VLAN_DEPTH:
+		ok = info->kind == GNN_PARSE_MALFORMED && info->family == 0 &&
+		     info->reason == GNN_MALFORMED_VLAN_DEPTH;
+		family = 0;
+		break;
+	case SHAPE_TRUNCATED:
+		ok = info->kind == GNN_PARSE_MALFORMED &&
+		     info->reason == GNN_MALFORMED_TRUNCATED;
+		break;
+	case SHAPE_FRAGMENT:
+		ok = info->kind == GNN_PARSE_MALFORMED &&
+		     info->reason == (family == 4 ? GNN_MALFORMED_TINY_FRAGMENT
+						  : GNN_MALFORMED_FRAG_NO_L4);
+		break;
+	default:
+		ok = false;
+	}
+	if (family != 0)
+		ok = ok && info->family == family &&
+		     memcmp(info->src, src, family == 4 ? 4 : 16) == 0;
+	if (!ok) {
+		print_error("%s (shape %d): parsed as kind %u reason %u family %u\n", pr->src,
+			    (int)pr->shape, info->kind, info->reason, info->family);
+		_fail(file, line);
+	}
+}
+
+/* ---- judging ----------------------------------------------------------- */
+
+static const char *
+verdict_name(enum gnn_verdict v)
+{
+	switch (v) {
+	case GNN_VERDICT_FORWARD:
+		return "FORWARD";
+	case GNN_VERDICT_ALLOWED:
+		return "ALLOWED";
+	case GNN_VERDICT_WOULD_BLOCK:
+		return "WOULD_BLOCK";
+	case GNN_VERDICT_BLOCKED:
+		return "BLOCKED";
+	case GNN_VERDICT_MALFORMED_DROP:
+		return "MALFORMED_DROP";
+	}
+	return "?";
+}
+
+/*
+ * Judge n probes as one burst, the way a worker does: parse all, one lookup
+ * per family for the frames that need one, then decide each. Every probe
+ * whose verdict or member differs is printed, then the test fails at the
+ * caller's line. looked_up (may be NULL) tells which probes needed a lookup.
+ */
+static void
+judge_burst(const struct gnn_ruleset *rs, const struct probe *probes, uint32_t n,
+	    bool *looked_up, const char *file, int line)
+{
+	struct frame *frames = calloc(n, sizeof(*frames));
+	struct gnn_frame_info *info = calloc(n, sizeof(*info));
+	uint32_t *result = calloc(n, sizeof(*result));
+	const uint8_t **data = calloc(n, sizeof(*data));
+	uint32_t *index = calloc(n, sizeof(*index));
+	uint32_t *fam_result = calloc(n, sizeof(*fam_result));
+	unsigned int failures = 0;
+
+	assert_non_null(frames);
+	assert_non_null(info);
+	assert_non_null(result);
+	assert_non_null(data);
+	assert_non_null(index);
+	assert_non_null(fam_result);
+
+	for (uint32_t i = 0; i < n; i++) {
+		build_frame(&frames[i], &probes[i]);
+		gnn_parse_frame(frames[i].b, frames[i].len, &info[i]);
+		check_parsed(&probes[i], &info[i], file, line);
+	}
+
+	for (int family = 4; family <= 6; family += 2) {
+		uint32_t k = 0;
+
+		for (uint32_t i = 0; i < n; i++) {
+			if (info[i].family != family || !gnn_ruleset_needs_lookup(rs, &info[i]))
+				continue;
+			data[k] = (const uint8_t *)&info[i];
+			index[k++] = i;
+		}
+		if (k == 0)
+			continue;
+		/* Poison: every slot must be written by the lookup. */
+		for (uint32_t j = 0; j < k; j++)
+			fam_result[j] = UINT32_MAX;
+		gnn_ruleset_lookup(rs, family, data, fam_result, k);
+		for (uint32_t j = 0; j < k; j++)
+			result[index[j]] = fam_result[j];
+	}
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct probe *pr = &probes[i];
+		enum gnn_verdict v;
+		int member = -2;
+
+		if (looked_up != NULL)
+			looked_up[i] = gnn_ruleset_needs_lookup(rs, &info[i]);
+		v = gnn_ruleset_decide(rs, &info[i], result[i], &member);
+		if (v == pr->verdict && member == pr->member)
+			continue;
+		print_error("#%u %s port %u shape %d: got %s member %d, want %s member %d "
+			    "(ACL result %#x)\n",
+			    i, pr->src, pr->dport, (int)pr->shape, verdict_name(v), member,
+			    verdict_name(pr->verdict), pr->member, result[i]);
+		failures++;
+	}
+
+	free(frames);
+	free(info);
+	free(result);
+	free(data);
+	free(index);
+	free(fam_result);
+	if (failures > 0)
+		_fail(file, line);
+}
+
+#define JUDGE(rs, probes)                                                                          \
+	judge_burst((rs), (probes), RTE_DIM(probes), NULL, __FILE__, __LINE__)
+
+/* ---- rulesets ---------------------------------------------------------- */
+
+/* Each build gets a generation of its own, as gnnd's reloads do. */
+static uint64_t next_generation = 1;
+
+static struct gnn_policy *
+policy_from(const char *blocked, const char *members, const char *file, int line)
+{
+	struct gnn_diag diag = {0};
+	struct gnn_policy *policy;
+	char *text;
+
+	assert_true(asprintf(&text,
+			     "blocked_ports = [ %s ];\n"
+			     "ports = ( { inside = \"a\"; outside = \"b\"; } );\n"
+			     "members = ( %s );\n",
+			     blocked, members) > 0);
+	policy = gnn_policy_load_string(text, "test.conf", NULL, NULL, &diag);
+	free(text);
+	if (policy == NULL) {
+		for (unsigned int i = 0; i < diag.n_errors; i++)
+			print_error("  error: %s\n", diag.errors[i]);
+		gnn_diag_clear(&diag);
+		_fail(file, line);
+	}
+	gnn_diag_clear(&diag);
+	return policy;
+}
+
+static struct gnn_ruleset *
+build(struct gnn_policy *policy, uint64_t generation, const char *file, int line)
+{
+	uint16_t *slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
+	struct gnn_ruleset *rs;
+	char err[256] = "";
+
+	assert_non_null(slots);
+	for (unsigned int i = 0; i < policy->n_members; i++)
+		slots[i] = (uint16_t)i;
+	rs = gnn_ruleset_build(policy, slots, generation, SOCKET_ID_ANY, err, sizeof(err));
+	free(slots);
+	if (rs == NULL) {
+		print_error("gnn_ruleset_build: %s (rte_errno %d)\n", err, rte_errno);
+		gnn_policy_free(policy);
+		_fail(file, line);
+	}
+	assert_true(rs->generation == generation);
+	assert_ptr_equal(rs->policy, policy);
+	return rs;
+}
+
+static struct gnn_ruleset *
+ruleset_from(const char *blocked, const char *members, const char *file, int line)
+{
+	return build(policy_from(blocked, members, file, line), next_generation++, file, line);
+}
+
+#define RULESET(blocked, members) ruleset_from((blocked), (members), __FILE__, __LINE__)
+
+/* One member group of the config. */
+#define MEMBER(name, mode, networks, servers)                                                      \
+	"{ name = \"" name "\"; mode = \"" mode "\"; networks = [ " networks " ];"                 \
+	" mail_servers = [ " servers " ]; }"
+
+/* ---- EAL --------------------------------------------------------------- */
+
+static int
+eal_setup(void **state)
+{
+	char *argv[] = {
+		"test_acl",	    "--no-huge",	"-m",
+		"512",		    "--no-pci",		"--no-shconf",
+		"--file-prefix=test_acl", "--no-telemetry", "--log-level=*:warning",
+	};
+
+	(void)state;
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
+		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+eal_teardown(void **state)
+{
+	(void)state;
+	return rte_eal_cleanup();
+}
+
+/* ---- the semantics table ------------------------------------------------ */
+
+/* One member of the given mode, in both families, with servers. */
+#define TABLE_MEMBER                                                                               \
+	MEMBER("college", "%s", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",                        \
+	       "\"192.0.2.25\", \"2001:db8:10::25\"")
+
+static struct gnn_ruleset *
+table_ruleset(const char *mode, const char *file, int line)
+{
+	struct gnn_ruleset *rs;
+	char *members;
+
+	assert_true(asprintf(&members, TABLE_MEMBER, mode) > 0);
+	rs = ruleset_from("25", members, file, line);
+	free(members);
+	return rs;
+}
+
+static void
+test_enforce_allows_servers_blocks_other_hosts_forwards_non_members(void **state)
+{
+	struct gnn_ruleset *rs = table_ruleset("enforce", __FILE__, __LINE__);
+	const struct probe probes[] = {
+		SMTP("192.0.2.25", ALLOW, 0),
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("192.0.2.0", BLOCK, 0),
+		SMTP("192.0.2.255", BLOCK, 0),
+		SMTP("198.51.100.10", FWD, NO_MEMBER),
+		SMTP("192.0.3.1", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::25", ALLOW, 0),
+		SMTP("2001:db8:10::10", BLOCK, 0),
+		SMTP("2001:db8:10:ffff:ffff:ffff:ffff:ffff", BLOCK, 0),
+		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
+		SMTP("2001:db8::25", FWD, NO_MEMBER),
+		/* Tags do not change who sent it. */
+		{"192.0.2.10", 25, SHAPE_TCP_VLAN, BLOCK, 0},
+		{"192.0.2.25", 25, SHAPE_TCP_QINQ, ALLOW, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP_QINQ, BLOCK, 0},
+		{"2001:db8:10::25", 25, SHAPE_TCP_VLAN, ALLOW, 0},
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_monitor_allows_servers_would_block_other_hosts(void **state)
+{
+	struct gnn_ruleset *rs = table_ruleset("monitor", __FILE__, __LINE__);
+	const struct probe probes[] = {
+		SMTP("192.0.2.25", ALLOW, 0),
+		SMTP("192.0.2.10", WOULD, 0),
+		SMTP("198.51.100.10", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::25", ALLOW, 0),
+		SMTP("2001:db8:10::10", WOULD, 0),
+		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 25, SHAPE_TCP_VLAN, WOULD, 0},
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_off_forwards_servers_and_hosts_but_names_the_member(void **state)
+{
+	struct gnn_ruleset *rs = table_ruleset("off", __FILE__, __LINE__);
+	const struct probe probes[] = {
+		SMTP("192.0.2.25", FWD, 0),
+		SMTP("192.0.2.10", FWD, 0),
+		SMTP("198.51.100.10", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::25", FWD, 0),
+		SMTP("2001:db8:10::10", FWD, 0),
+		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_other_ports_and_udp_are_forwarded_without_a_lookup(void **state)
+{
+	struct gnn_ruleset *rs = table_ruleset("enforce", __FILE__, __LINE__);
+	const struct probe probes[] = {
+		{"192.0.2.10", 587, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 465, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 2525, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 80, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 24, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 26, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 25, SHAPE_UDP, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 587, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 465, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 2525, SHAPE_TCP_VLAN, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 25, SHAPE_UDP, FWD, NO_MEMBER},
+		/* the only candidates of the burst */
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("2001:db8:10::10", BLOCK, 0),
+	};
+	bool looked_up[RTE_DIM(probes)];
+
+	(void)state;
+	judge_burst(rs, probes, RTE_DIM(probes), looked_up, __FILE__, __LINE__);
+	for (unsigned int i = 0; i < RTE_DIM(probes); i++)
+		assert_int_equal(looked_up[i], probes[i].verdict != FWD);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_each_of_several_blocked_ports_is_judged(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25, 2525", MEMBER("college", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
+				   "\"192.0.2.25\""));
+	const struct probe probes[] = {
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 2525, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.25", 2525, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::10", 2525, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 587, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 2524, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 2526, SHAPE_TCP, FWD, NO_MEMBER},
+		{"198.51.100.1", 2525, SHAPE_TCP, FWD, NO_MEMBER},
+	};
+
+	(void)state;
+	assert_true(gnn_ruleset_port_blocked(rs, 25));
+	assert_true(gnn_ruleset_port_blocked(rs, 2525));
+	assert_false(gnn_ruleset_port_blocked(rs, 0));
+	assert_false(gnn_ruleset_port_blocked(rs, 587));
+	assert_false(gnn_ruleset_port_blocked(rs, 65535));
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_blocked_ports_at_the_ends_of_the_range_are_judged(void **state)
+{
+	struct gnn_ruleset *rs =
+		RULESET("1, 63, 64, 65535", MEMBER("college", "enforce", "\"192.0.2.0/24\"", ""));
+	const struct probe probes[] = {
+		{"192.0.2.10", 1, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 63, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 64, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 65535, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 65534, SHAPE_TCP, FWD, NO_MEMBER},
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_members_keep_their_mode_slot_and_policy_order(void **state)
+{
+	struct gnn_ruleset *rs =
+		RULESET("25", MEMBER("a", "off", "\"192.0.2.0/26\"", "") ", " MEMBER(
+				      "b", "monitor", "\"192.0.2.64/26\"", "") ", " MEMBER("c", "enforce", "\"192.0.2.128/26\"", ""));
+	const struct probe probes[] = {
+		SMTP("192.0.2.130", BLOCK, 2),
+		SMTP("192.0.2.1", FWD, 0),
+		SMTP("192.0.2.70", WOULD, 1),
+		SMTP("192.0.2.200", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	assert_int_equal(rs->n_members, 3);
+	assert_int_equal(rs->members[0].mode, GNN_MODE_OFF);
+	assert_int_equal(rs->members[1].mode, GNN_MODE_MONITOR);
+	assert_int_equal(rs->members[2].mode, GNN_MODE_ENFORCE);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(rs->members[i].slot, i);
+	assert_non_null(rs->acl4);
+	assert_null(rs->acl6);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_acl_userdata_round_trips_member_and_server_flag(void **state)
+{
+	(void)state;
+	for (uint32_t m = 0; m < GNN_MAX_MEMBERS; m += 97) {
+		uint32_t host = gnn_acl_userdata(m, false);
+		uint32_t server = gnn_acl_userdata(m, true);
+
+		assert_int_not_equal(host, 0); /* 0 means "no match" */
+		assert_int_not_equal(server, 0);
+		assert_int_equal(gnn_acl_result_member(host), m);
+		assert_int_equal(gnn_acl_result_member(server), m);
+		assert_false(gnn_acl_result_is_server(host));
+		assert_true(gnn_acl_result_is_server(server));
+	}
+}
+
+/* ---- longest prefix ---------------------------------------------------- */
+
+static void
+test_nested_member_owns_its_hosts_and_outer_member_the_rest(void **state)
+{
+	/* A's server .130 lies in B's network: the address is B's. */
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("A", "enforce", "\"198.51.100.0/24\"",
+			     "\"198.51.100.25\", \"198.51.100.130\"") ", " MEMBER("B", "monitor",
+										  "\"198.51.100.128/25\"",
+										  "\"198.51.100.200\""));
+	const struct probe probes[] = {
+		SMTP("198.51.100.10", BLOCK, 0),
+		SMTP("198.51.100.127", BLOCK, 0),
+		SMTP("198.51.100.25", ALLOW, 0),
+		SMTP("198.51.100.128", WOULD, 1),
+		SMTP("198.51.100.129", WOULD, 1),
+		SMTP("198.51.100.130", WOULD, 1),
+		SMTP("198.51.100.255", WOULD, 1),
+		SMTP("198.51.100.200", ALLOW, 1),
+		SMTP("203.0.113.1", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_nested_member_listed_first_still_wins(void **state)
+{
+	/* Order in the file must not matter: inner member first. */
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("B", "monitor", "\"198.51.100.128/25\"",
+			     "\"198.51.100.200\"") ", " MEMBER("A", "enforce", "\"198.51.100.0/24\"",
+							       "\"198.51.100.25\", \"198.51.100.130\""));
+	const struct probe probes[] = {
+		SMTP("198.51.100.10", BLOCK, 1),
+		SMTP("198.51.100.25", ALLOW, 1),
+		SMTP("198.51.100.130", WOULD, 0),
+		SMTP("198.51.100.200", ALLOW, 0),
+		SMTP("198.51.100.201", WOULD, 0),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_three_levels_of_nesting_ipv4(void **state)
+{
+	/*
+	 * outer 198.18.0.0/15 enforce > middle 198.18.64.0/18 monitor >
+	 * inner 198.18.72.0/24 enforce; outer's and middle's servers inside
+	 * the inner network belong to inner.
+	 */
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("outer", "enforce", "\"198.18.0.0/15\"",
+			     "\"198.18.0.25\", \"198.18.72.1\"") ", " MEMBER("middle", "monitor", "\"198.18.64.0/18\"", "\"198.18.64.25\", \"198.18.72.2\"") ", " MEMBER("inner", "enforce", "\"198.18.72.0/24\"",
+																						     "\"198.18.72.25\""));
+	const struct probe probes[] = {
+		SMTP("198.18.0.25", ALLOW, 0),
+		SMTP("198.18.0.26", BLOCK, 0),
+		SMTP("198.19.255.255", BLOCK, 0),
+		SMTP("198.18.63.255", BLOCK, 0),
+		SMTP("198.18.128.0", BLOCK, 0),
+		SMTP("198.18.64.0", WOULD, 1),
+		SMTP("198.18.64.25", ALLOW, 1),
+		SMTP("198.18.127.255", WOULD, 1),
+		SMTP("198.18.71.255", WOULD, 1),
+		SMTP("198.18.73.0", WOULD, 1),
+		SMTP("198.18.72.0", BLOCK, 2),
+		SMTP("198.18.72.1", BLOCK, 2),
+		SMTP("198.18.72.2", BLOCK, 2),
+		SMTP("198.18.72.25", ALLOW, 2),
+		SMTP("198.18.72.255", BLOCK, 2),
+		SMTP("198.17.255.255", FWD, NO_MEMBER),
+		SMTP("198.20.0.0", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_three_levels_of_nesting_ipv6(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("outer", "enforce", "\"2001:db8::/32\"",
+			     "\"2001:db8::25\", \"2001:db8:100:1::1\"") ", " MEMBER("middle", "monitor", "\"2001:db8:100::/48\"", "\"2001:db8:100::25\", \"2001:db8:100:1::2\"") ", " MEMBER("inner", "off", "\"2001:db8:100:1::/64\"",
+																										       "\"2001:db8:100:1::25\""));
+	const struct probe probes[] = {
+		SMTP("2001:db8::25", ALLOW, 0),
+		SMTP("2001:db8::26", BLOCK, 0),
+		SMTP("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", BLOCK, 0),
+		SMTP("2001:db8:ff::1", BLOCK, 0),
+		SMTP("2001:db8:101::1", BLOCK, 0),
+		SMTP("2001:db8:100::1", WOULD, 1),
+		SMTP("2001:db8:100::25", ALLOW, 1),
+		SMTP("2001:db8:100:2::1", WOULD, 1),
+		SMTP("2001:db8:100:0:ffff:ffff:ffff:ffff", WOULD, 1),
+		SMTP("2001:db8:100:1::1", FWD, 2),
+		SMTP("2001:db8:100:1::2", FWD, 2),
+		SMTP("2001:db8:100:1::25", FWD, 2),
+		SMTP("2001:db9::1", FWD, NO_MEMBER),
+		SMTP("2001:db7:ffff::1", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_nested_ipv6_48_in_32_with_servers_at_both_levels(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("A", "enforce", "\"2001:db8::/32\"",
+			     "\"2001:db8:1::25\", \"2001:db8:20::130\"") ", " MEMBER("B", "monitor", "\"2001:db8:20::/48\"",
+										     "\"2001:db8:20::25\""));
+	const struct probe probes[] = {
+		SMTP("2001:db8:1::25", ALLOW, 0),
+		SMTP("2001:db8:1::26", BLOCK, 0),
+		SMTP("2001:db8:21::1", BLOCK, 0),
+		SMTP("2001:db8:20::130", WOULD, 1),
+		SMTP("2001:db8:20::25", ALLOW, 1),
+		SMTP("2001:db8:20:ffff::1", WOULD, 1),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_member_with_own_nested_networks_keeps_servers_in_the_inner_one(void **state)
+{
+	/*
+	 * A holds 198.18.0.0/16 and 198.18.5.0/24; B's 198.18.5.0/25 sits
+	 * between them. A's server .200 in A's own /24 is A's server; A's
+	 * server .10 lies in B's more specific /25 and is B's host.
+	 */
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("A", "enforce", "\"198.18.0.0/16\", \"198.18.5.0/24\"",
+			     "\"198.18.5.200\", \"198.18.5.10\"") ", " MEMBER("B", "enforce",
+									      "\"198.18.5.0/25\"", ""));
+	const struct probe probes[] = {
+		SMTP("198.18.5.200", ALLOW, 0),
+		SMTP("198.18.5.201", BLOCK, 0),
+		SMTP("198.18.5.10", BLOCK, 1),
+		SMTP("198.18.5.11", BLOCK, 1),
+		SMTP("198.18.6.1", BLOCK, 0),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+/* ---- server prefixes --------------------------------------------------- */
+
+static void
+test_server_prefix_31_allows_both_addresses_and_no_neighbour(void **state)
+{
+	struct gnn_ruleset *rs =
+		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
+				     "\"192.0.2.26/31\", \"2001:db8:10::24/126\""));
+	const struct probe probes[] = {
+		SMTP("192.0.2.25", BLOCK, 0),
+		SMTP("192.0.2.26", ALLOW, 0),
+		SMTP("192.0.2.27", ALLOW, 0),
+		SMTP("192.0.2.28", BLOCK, 0),
+		SMTP("2001:db8:10::23", BLOCK, 0),
+		SMTP("2001:db8:10::24", ALLOW, 0),
+		SMTP("2001:db8:10::27", ALLOW, 0),
+		SMTP("2001:db8:10::28", BLOCK, 0),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_server_prefix_wider_than_network_allows_only_the_network(void **state)
+{
+	/*
+	 * The member's network is a /26 but its server prefix the whole /24:
+	 * the /26 is allowed, the rest of the /24 belongs to others or to
+	 * nobody and is judged as such.
+	 */
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("wide", "enforce", "\"203.0.113.0/26\", \"2001:db8:10::/48\"",
+			     "\"203.0.113.0/24\", \"2001:db8::/32\"") ", " MEMBER("neighbour", "enforce",
+										  "\"203.0.113.64/26\", \"2001:db8:11::/48\"",
+										  ""));
+	const struct probe probes[] = {
+		SMTP("203.0.113.0", ALLOW, 0),
+		SMTP("203.0.113.10", ALLOW, 0),
+		SMTP("203.0.113.63", ALLOW, 0),
+		SMTP("203.0.113.64", BLOCK, 1),
+		SMTP("203.0.113.127", BLOCK, 1),
+		SMTP("203.0.113.128", FWD, NO_MEMBER),
+		SMTP("203.0.113.255", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::1", ALLOW, 0),
+		SMTP("2001:db8:10:ffff::1", ALLOW, 0),
+		SMTP("2001:db8:11::1", BLOCK, 1),
+		SMTP("2001:db8:12::1", FWD, NO_MEMBER),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_server_prefix_wider_than_network_spares_a_nested_member(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("wide", "enforce", "\"203.0.113.0/26\"",
+			     "\"203.0.113.0/24\"") ", " MEMBER("inner", "monitor", "\"203.0.113.16/28\"",
+							       "\"203.0.113.17\""));
+	const struct probe probes[] = {
+		SMTP("203.0.113.15", ALLOW, 0),
+		SMTP("203.0.113.16", WOULD, 1),
+		SMTP("203.0.113.17", ALLOW, 1),
+		SMTP("203.0.113.31", WOULD, 1),
+		SMTP("203.0.113.32", ALLOW, 0),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_server_outside_its_members_networks_has_no_effect(void **state)
+{
+	/*
+	 * A lists 192.0.2.200 (in no member) and 198.51.100.5 (in B's
+	 * network) as servers: neither changes anything.
+	 */
+	struct gnn_ruleset *rs = RULESET(
+		"25",
+		MEMBER("A", "enforce", "\"192.0.2.0/25\", \"2001:db8:10::/48\"",
+		       "\"192.0.2.25\", \"192.0.2.200\", \"198.51.100.5\", \"2001:db8:11::5\"") ", " MEMBER("B", "enforce", "\"198.51.100.0/24\", \"2001:db8:11::/48\"",
+																      ""));
+	const struct probe probes[] = {
+		SMTP("192.0.2.25", ALLOW, 0),
+		SMTP("192.0.2.26", BLOCK, 0),
+		SMTP("192.0.2.200", FWD, NO_MEMBER),
+		SMTP("198.51.100.5", BLOCK, 1),
+		SMTP("2001:db8:11::5", BLOCK, 1),
+		SMTP("2001:db8:10::5", BLOCK, 0),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+/* ---- families and empty policies ----------------------------------------- */
+
+static void
+test_ipv4_and_ipv6_members_side_by_side(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("v4only", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\"") ", " MEMBER(
+			      "v6only", "enforce", "\"2001:db8:20::/48\"",
+			      "\"2001:db8:20::25\"") ", " MEMBER("both", "monitor", "\"198.51.100.0/24\", \"2001:db8:30::/48\"", "\"198.51.100.25\", \"2001:db8:30::25\""));
+	/* Interleaved families: the burst path must map each result back. */
+	const struct probe probes[] = {
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("2001:db8:20::10", BLOCK, 1),
+		SMTP("198.51.100.10", WOULD, 2),
+		SMTP("2001:db8:30::10", WOULD, 2),
+		SMTP("192.0.2.25", ALLOW, 0),
+		SMTP("2001:db8:20::25", ALLOW, 1),
+		SMTP("198.51.100.25", ALLOW, 2),
+		SMTP("2001:db8:30::25", ALLOW, 2),
+		SMTP("203.0.113.10", FWD, NO_MEMBER),
+		SMTP("2001:db8:40::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 587, SHAPE_TCP, FWD, NO_MEMBER},
+		SMTP("192.0.2.11", BLOCK, 0),
+		{"2001:db8:20::10", 587, SHAPE_TCP, FWD, NO_MEMBER},
+		SMTP("2001:db8:20::11", BLOCK, 1),
+	};
+
+	(void)state;
+	assert_non_null(rs->acl4);
+	assert_non_null(rs->acl6);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_ipv4_only_policy_forwards_all_ipv6(void **state)
+{
+	struct gnn_ruleset *rs =
+		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\""));
+	const struct probe probes[] = {
+		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("2001:db8::25", FWD, NO_MEMBER),
+		{"2001:db8:10::10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
+		SMTP("192.0.2.25", ALLOW, 0),
+	};
+
+	(void)state;
+	assert_non_null(rs->acl4);
+	assert_null(rs->acl6);
+	assert_int_equal(rs->n_rules6, 0);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_ipv6_only_policy_forwards_all_ipv4(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("college", "enforce", "\"2001:db8:10::/48\"", "\"2001:db8:10::25\""));
+	const struct probe probes[] = {
+		SMTP("192.0.2.10", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::10", BLOCK, 0),
+		{"192.0.2.10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
+		SMTP("2001:db8:10::25", ALLOW, 0),
+	};
+
+	(void)state;
+	assert_null(rs->acl4);
+	assert_non_null(rs->acl6);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_empty_members_list_forwards_everything(void **state)
+{
+	struct gnn_ruleset *rs = RULESET("25", "");
+	const struct probe probes[] = {
+		SMTP("192.0.2.10", FWD, NO_MEMBER),
+		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
+		{"192.0.2.10", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
+	};
+
+	(void)state;
+	assert_int_equal(rs->n_members, 0);
+	assert_null(rs->acl4);
+	assert_null(rs->acl6);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+/* ---- malformed frames -------------------------------------------------- */
+
+static void
+test_malformed_from_enforced_member_is_dropped_even_from_its_server(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("enf", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
+			     "\"192.0.2.25\", \"2001:db8:10::25\"") ", " MEMBER("mon", "monitor", "\"198.51.100.0/24\", \"2001:db8:20::/48\"", "\"198.51.100.25\"") ", " MEMBER("off", "off", "\"203.0.113.0/24\", \"2001:db8:30::/48\"", "\"203.0.113.25\""));
+	const struct probe probes[] = {
+		{"192.0.2.10", 25, SHAPE_TRUNCATED, MDROP, 0},
+		{"192.0.2.25", 25, SHAPE_TRUNCATED, MDROP, 0},
+		{"192.0.2.10", 25, SHAPE_FRAGMENT, MDROP, 0},
+		{"192.0.2.25", 25, SHAPE_FRAGMENT, MDROP, 0},
+		{"2001:db8:10::10", 25, SHAPE_TRUNCATED, MDROP, 0},
+		{"2001:db8:10::25", 25, SHAPE_FRAGMENT, MDROP, 0},
+		/* a malformed frame is judged whatever port it was for */
+		{"192.0.2.10", 587, SHAPE_TRUNCATED, MDROP, 0},
+		{"198.51.100.10", 25, SHAPE_TRUNCATED, FWD, 1},
+		{"198.51.100.25", 25, SHAPE_FRAGMENT, FWD, 1},
+		{"2001:db8:20::10", 25, SHAPE_FRAGMENT, FWD, 1},
+		{"203.0.113.10", 25, SHAPE_TRUNCATED, FWD, 2},
+		{"2001:db8:30::10", 25, SHAPE_TRUNCATED, FWD, 2},
+		{"192.0.3.10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
+		{"2001:db8:40::10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
+		/* well-formed neighbours in the same burst keep their verdicts */
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("198.51.100.10", WOULD, 1),
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_too_many_vlan_tags_is_dropped_whoever_sent_it(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("mon", "monitor", "\"198.51.100.0/24\"", "\"198.51.100.25\"") ", " MEMBER(
+			      "off", "off", "\"2001:db8:30::/48\"", ""));
+	const struct probe probes[] = {
+		{"198.51.100.10", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
+		{"198.51.100.25", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
+		{"2001:db8:30::10", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
+		{"203.0.113.10", 80, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
+		{"198.51.100.10", 25, SHAPE_TCP_QINQ, WOULD, 0},
+	};
+	bool looked_up[RTE_DIM(probes)];
+
+	(void)state;
+	judge_burst(rs, probes, RTE_DIM(probes), looked_up, __FILE__, __LINE__);
+	/* No source, nothing to look up. */
+	for (unsigned int i = 0; i < 4; i++)
+		assert_false(looked_up[i]);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_decide_on_hand_made_infos_follows_the_table(void **state)
+{
+	struct gnn_ruleset *rs = RULESET(
+		"25", MEMBER("off", "off", "\"192.0.2.0/26\"", "") ", " MEMBER(
+			      "mon", "monitor", "\"192.0.2.64/26\"",
+			      "") ", " MEMBER("enf", "enforce", "\"192.0.2.128/26\"", ""));
+	struct gnn_frame_info info = {.kind = GNN_PARSE_TCP, .family = 4, .dport = 25};
+	int member;
+
+	(void)state;
+	/* Candidate, no lookup result: nobody's. */
+	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), FWD);
+	assert_int_equal(member, NO_MEMBER);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, false), &member), FWD);
+	assert_int_equal(member, 0);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, true), &member), FWD);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, false), &member),
+			 WOULD);
+	assert_int_equal(member, 1);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, true), &member),
+			 ALLOW);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, false), &member),
+			 BLOCK);
+	assert_int_equal(member, 2);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member),
+			 ALLOW);
+
+	info.kind = GNN_PARSE_MALFORMED;
+	info.reason = GNN_MALFORMED_TRUNCATED;
+	assert_true(gnn_ruleset_needs_lookup(rs, &info));
+	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), FWD);
+	assert_int_equal(member, NO_MEMBER);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member),
+			 MDROP);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, false), &member), FWD);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, false), &member), FWD);
+
+	info.family = 0;
+	info.reason = GNN_MALFORMED_VLAN_DEPTH;
+	assert_false(gnn_ruleset_needs_lookup(rs, &info));
+	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), MDROP);
+	assert_int_equal(member, NO_MEMBER);
+
+	info.kind = GNN_PARSE_OTHER;
+	info.family = 4;
+	info.reason = GNN_MALFORMED_NONE;
+	assert_false(gnn_ruleset_needs_lookup(rs, &info));
+	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), FWD);
+	gnn_ruleset_free(rs);
+}
+
+/* ---- generations ------------------------------------------------------- */
+
+static void
+test_same_generation_built_twice_gives_independent_rulesets(void **state)
+{
+	struct gnn_ruleset *first, *second;
+	const struct probe by_first[] = {
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("192.0.2.200", BLOCK, 0),
+		SMTP("192.0.2.25", ALLOW, 0),
+		SMTP("2001:db8:10::10", BLOCK, 0),
+		SMTP("2001:db8:20::10", FWD, NO_MEMBER),
+	};
+	const struct probe by_second[] = {
+		SMTP("192.0.2.10", WOULD, 1),
+		SMTP("192.0.2.200", FWD, NO_MEMBER),
+		SMTP("192.0.2.25", WOULD, 1),
+		SMTP("192.0.2.26", ALLOW, 1),
+		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
+		SMTP("2001:db8:20::10", WOULD, 1),
+	};
+
+	(void)state;
+	first = build(policy_from("25", MEMBER("A", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"", "\"192.0.2.25\""),
+				  __FILE__, __LINE__),
+		      1000, __FILE__, __LINE__);
+	second = build(policy_from("25", MEMBER("X", "off", "\"203.0.113.0/24\"", "") ", " MEMBER("B", "monitor", "\"192.0.2.0/25\", \"2001:db8:20::/48\"", "\"192.0.2.26\""),
+				   __FILE__, __LINE__),
+		       1000, __FILE__, __LINE__);
+	assert_ptr_not_equal(first->acl4, second->acl4);
+	assert_ptr_not_equal(first->acl6, second->acl6);
+	JUDGE(first, by_first);
+	JUDGE(second, by_second);
+
+	/* Freeing one leaves the other whole. */
+	gnn_ruleset_free(first);
+	JUDGE(second, by_second);
+
+	/* The generation's number can be used again once both are gone. */
+	gnn_ruleset_free(second);
+	first = build(policy_from("25", MEMBER("A", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"", "\"192.0.2.25\""),
+				  __FILE__, __LINE__),
+		      1000, __FILE__, __LINE__);
+	JUDGE(first, by_first);
+	gnn_ruleset_free(first);
+}
+
+static void
+test_next_generation_replaces_rules_while_old_stays_valid(void **state)
+{
+	struct gnn_ruleset *old = RULESET("25", MEMBER("college", "monitor", "\"192.0.2.0/24\"", ""));
+	struct gnn_ruleset *new =
+		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\""));
+	const struct probe by_old[] = {
+		SMTP("192.0.2.10", WOULD, 0),
+		SMTP("192.0.2.25", WOULD, 0),
+	};
+	const struct probe by_new[] = {
+		SMTP("192.0.2.10", BLOCK, 0),
+		SMTP("192.0.2.25", ALLOW, 0),
+	};
+
+	(void)state;
+	assert_true(new->generation > old->generation);
+	JUDGE(old, by_old);
+	JUDGE(new, by_new);
+	gnn_ruleset_free(old);
+	JUDGE(new, by_new);
+	gnn_ruleset_free(new);
+}
+
+static void
+test_free_of_null_ruleset_is_harmless(void **state)
+{
+	(void)state;
+	gnn_ruleset_free(NULL);
+}
+
+/* ---- a large policy ---------------------------------------------------- */
+
+#define LARGE_MEMBERS 1000
+
+/* Member i: 198.18.0.0/15 cut into /25s, and 2001:db8:i::/48. */
+static void
+large_v4(unsigned int i, unsigned int host, char *buf, size_t size)
+{
+	uint32_t a = (198u << 24 | 18u << 16) + i * 128 + host;
+
+	snprintf(buf, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+static const char *
+large_mode(unsigned int i)
+{
+	static const char *const modes[] = {"enforce", "monitor", "off"};
+
+	return modes[i % 3];
+}
+
+static enum gnn_verdict
+large_host_verdict(unsigned int i)
+{
+	static const enum gnn_verdict verdicts[] = {BLOCK, WOULD, FWD};
+
+	return verdicts[i % 3];
+}
+
+static void
+test_thousand_members_build_and_judge_a_sample(void **state)
+{
+	size_t size = (size_t)LARGE_MEMBERS * 256, off = 0;
+	char *members = malloc(size);
+	struct probe probes[6 * (LARGE_MEMBERS / 7 + 1) + 2];
+	char (*addr)[48] = calloc(RTE_DIM(probes), sizeof(*addr));
+	struct gnn_ruleset *rs;
+	uint32_t n = 0;
+
+	(void)state;
+	assert_non_null(members);
+	assert_non_null(addr);
+	for (unsigned int i = 0; i < LARGE_MEMBERS; i++) {
+		char net[32], server[32];
+
+		large_v4(i, 0, net, sizeof(net));
+		large_v4(i, 25, server, sizeof(server));
+		off += (size_t)snprintf(members + off, size - off,
+					"%s{ name = \"m%u\"; mode = \"%s\";"
+					" networks = [ \"%s/25\", \"2001:db8:%x::/48\" ];"
+					" mail_servers = [ \"%s\", \"2001:db8:%x::25\" ]; }\n",
+					i ? ", " : "", i, large_mode(i), net, i, server, i);
+		assert_true(off < size);
+	}
+	rs = RULESET("25", members);
+	free(members);
+	assert_int_equal(rs->n_members, LARGE_MEMBERS);
+	assert_int_equal(rs->n_rules4, 2 * LARGE_MEMBERS);
+	assert_int_equal(rs->n_rules6, 2 * LARGE_MEMBERS);
+
+	/* Every 7th member: host, server and last address, in both families. */
+	for (unsigned int i = 0; i < LARGE_MEMBERS; i += 7) {
+		enum gnn_verdict server = i % 3 == 2 ? FWD : ALLOW;
+
+		large_v4(i, 10, addr[n], sizeof(addr[n]));
+		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
+		n++;
+		snprintf(addr[n], sizeof(addr[n]), "2001:db8:%x::25", i);
+		probes[n] = (struct probe)SMTP(addr[n], server, (int)i);
+		n++;
+		large_v4(i, 25, addr[n], sizeof(addr[n]));
+		probes[n] = (struct probe)SMTP(addr[n], server, (int)i);
+		n++;
+		snprintf(addr[n], sizeof(addr[n]), "2001:db8:%x:ffff::1", i);
+		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
+		n++;
+		large_v4(i, 127, addr[n], sizeof(addr[n]));
+		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
+		n++;
+		large_v4(i, 26, addr[n], sizeof(addr[n]));
+		probes[n] = (struct probe){addr[n], 587, SHAPE_TCP, FWD, NO_MEMBER};
+		n++;
+	}
+	/* Past the last member: 198.18.0.0 + 1000 * 128 is 198.19.244.0. */
+	probes[n++] = (struct probe)SMTP("198.19.244.1", FWD, NO_MEMBER);
+	probes[n++] = (struct probe)SMTP("2001:db8:3e8::1", FWD, NO_MEMBER);
+	assert_true(n <= RTE_DIM(probes));
+
+	judge_burst(rs, probes, n, NULL, __FILE__, __LINE__);
+	free(addr);
+	gnn_ruleset_free(rs);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_enforce_allows_servers_blocks_other_hosts_forwards_non_members),
+		cmocka_unit_test(test_monitor_allows_servers_would_block_other_hosts),
+		cmocka_unit_test(test_off_forwards_servers_and_hosts_but_names_the_member),
+		cmocka_unit_test(test_other_ports_and_udp_are_forwarded_without_a_lookup),
+		cmocka_unit_test(test_each_of_several_blocked_ports_is_judged),
+		cmocka_unit_test(test_blocked_ports_at_the_ends_of_the_range_are_judged),
+		cmocka_unit_test(test_members_keep_their_mode_slot_and_policy_order),
+		cmocka_unit_test(test_acl_userdata_round_trips_member_and_server_flag),
+		cmocka_unit_test(test_nested_member_owns_its_hosts_and_outer_member_the_rest),
+		cmocka_unit_test(test_nested_member_listed_first_still_wins),
+		cmocka_unit_test(test_three_levels_of_nesting_ipv4),
+		cmocka_unit_test(test_three_levels_of_nesting_ipv6),
+		cmocka_unit_test(test_nested_ipv6_48_in_32_with_servers_at_both_levels),
+		cmocka_unit_test(test_member_with_own_nested_networks_keeps_servers_in_the_inner_one),
+		cmocka_unit_test(test_server_prefix_31_allows_both_addresses_and_no_neighbour),
+		cmocka_unit_test(test_server_prefix_wider_than_network_allows_only_the_network),
+		cmocka_unit_test(test_server_prefix_wider_than_network_spares_a_nested_member),
+		cmocka_unit_test(test_server_outside_its_members_networks_has_no_effect),
+		cmocka_unit_test(test_ipv4_and_ipv6_members_side_by_side),
+		cmocka_unit_test(test_ipv4_only_policy_forwards_all_ipv6),
+		cmocka_unit_test(test_ipv6_only_policy_forwards_all_ipv4),
+		cmocka_unit_test(test_empty_members_list_forwards_everything),
+		cmocka_unit_test(test_malformed_from_enforced_member_is_dropped_even_from_its_server),
+		cmocka_unit_test(test_too_many_vlan_tags_is_dropped_whoever_sent_it),
+		cmocka_unit_test(test_decide_on_hand_made_infos_follows_the_table),
+		cmocka_unit_test(test_same_generation_built_twice_gives_independent_rulesets),
+		cmocka_unit_test(test_next_generation_replaces_rules_while_old_stays_valid),
+		cmocka_unit_test(test_free_of_null_ruleset_is_harmless),
+		cmocka_unit_test(test_thousand_members_build_and_judge_a_sample),
+	};
+
+	return cmocka_run_group_tests_name("acl", tests, eal_setup, eal_teardown);
+}
