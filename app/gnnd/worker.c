@@ -56,9 +56,11 @@ classify_burst(const struct gnn_ruleset *rs, struct rte_mbuf **pkts, uint16_t n,
 	k->n[1] = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct gnn_frame_info *info = &k->info[i];
-		/* Frames fit one segment (no RX scatter): the headers are contiguous. */
-		gnn_parse_frame(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-				rte_pktmbuf_data_len(pkts[i]), info);
+		/* Headers sit in the first segment; a chained mbuf (jumbo frame,
+		 * pcap) still has its whole length judged. */
+		gnn_parse_frame_segmented(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					  rte_pktmbuf_data_len(pkts[i]),
+					  rte_pktmbuf_pkt_len(pkts[i]), info);
 		k->result[i] = 0;
 		if (gnn_ruleset_needs_lookup(rs, info)) {
 			unsigned int fam = info->family == 6;

@@ -3,8 +3,9 @@
  * Policy -> rte_acl contexts.
  *
  * Longest-prefix membership is expressed with ACL priorities: a member
- * network of length L gets priority 2L, so the most specific network wins.
- * A mail-server prefix gets 2E+1, where E is the length of the member's own
+ * network of length L gets priority 2L+1, so the most specific network wins
+ * (not 2L: rte_acl refuses priority 0, which a /0 network would get).
+ * A mail-server prefix gets 2E+2, where E is the length of the member's own
  * network that encloses it: it beats exactly that network (and shorter
  * ones), but never a longer network of another member nested inside. A
  * server prefix wider than a network of its member is cut down to that
@@ -103,7 +104,7 @@ list_for(struct rule_list *v4, struct rule_list *v6, const struct gnn_prefix *p)
 	return p->family == 4 ? v4 : v6;
 }
 
-/* Networks at 2L; servers at 2E+1 as explained at the top of the file. */
+/* Networks at 2L+1; servers at 2E+2 as explained at the top of the file. */
 static int
 collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule_list *v6)
 {
@@ -114,7 +115,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 		for (uint32_t n = 0; n < member->n_networks; n++) {
 			const struct gnn_prefix *net = &member->networks[n];
 
-			rc = rule_list_add(list_for(v4, v6, net), net, 2 * net->len,
+			rc = rule_list_add(list_for(v4, v6, net), net, 2 * net->len + 1,
 					   gnn_acl_userdata(m, false));
 			if (rc < 0)
 				return rc;
@@ -131,7 +132,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 						enclosing = net;
 				} else if (gnn_prefix_contains(server, net)) {
 					rc = rule_list_add(list_for(v4, v6, net), net,
-							   2 * net->len + 1,
+							   2 * net->len + 2,
 							   gnn_acl_userdata(m, true));
 					if (rc < 0)
 						return rc;
@@ -139,7 +140,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 			}
 			if (enclosing == NULL)
 				continue; /* outside its member's networks: never matched */
-			rc = rule_list_add(list_for(v4, v6, server), server, 2 * enclosing->len + 1,
+			rc = rule_list_add(list_for(v4, v6, server), server, 2 * enclosing->len + 2,
 					   gnn_acl_userdata(m, true));
 			if (rc < 0)
 				return rc;

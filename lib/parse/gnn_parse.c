@@ -109,19 +109,22 @@ parse_tcp(const uint8_t *tcp, uint32_t avail, bool first_frag, enum gnn_malforme
 	return info->kind;
 }
 
-/* ip points at the IPv4 header, rem bytes of frame from there on. */
+/*
+ * ip points at the IPv4 header; rem bytes of frame follow it, of which the
+ * first vis are readable (vis < rem only in a segmented frame).
+ */
 static int
-parse_ipv4(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
+parse_ipv4(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info *info)
 {
 	uint32_t hlen, tot;
 	uint16_t frag;
 
 	/* Even a cut header names its sender: let the policy find the member. */
-	if (rem >= IPV4_SRC_OFF + IPV4_ADDR_LEN) {
+	if (vis >= IPV4_SRC_OFF + IPV4_ADDR_LEN) {
 		info->family = 4;
 		memcpy(info->src, ip + IPV4_SRC_OFF, IPV4_ADDR_LEN);
 	}
-	if (rem < IPV4_MIN_HDR_LEN)
+	if (vis < IPV4_MIN_HDR_LEN)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
 	if ((ip[0] >> 4) != 4)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
@@ -129,7 +132,7 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
 	hlen = (ip[0] & 0x0f) * 4u;
 	if (hlen < IPV4_MIN_HDR_LEN)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
-	if (hlen > rem)
+	if (hlen > vis)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
 	tot = rd16(ip + 2);
 	if (tot < hlen)
@@ -144,7 +147,7 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
 		return other(info);
 	if (info->l4_proto != PROTO_TCP)
 		return other(info);
-	return parse_tcp(ip + hlen, tot - hlen, (frag & IPV4_FLAG_MF) != 0,
+	return parse_tcp(ip + hlen, (tot < vis ? tot : vis) - hlen, (frag & IPV4_FLAG_MF) != 0,
 			 GNN_MALFORMED_TINY_FRAGMENT, info);
 }
 
@@ -176,9 +179,9 @@ ipv6_ext_kind(uint8_t nh)
 	}
 }
 
-/* ip points at the IPv6 header, rem bytes of frame from there on. */
+/* ip points at the IPv6 header; rem and vis as for parse_ipv4(). */
 static int
-parse_ipv6(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
+parse_ipv6(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info *info)
 {
 	unsigned int n_ext = 0;
 	bool first_frag = false;
@@ -188,11 +191,11 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
 	uint16_t frag;
 	uint8_t nh;
 
-	if (rem >= IPV6_SRC_OFF + IPV6_ADDR_LEN) {
+	if (vis >= IPV6_SRC_OFF + IPV6_ADDR_LEN) {
 		info->family = 6;
 		memcpy(info->src, ip + IPV6_SRC_OFF, IPV6_ADDR_LEN);
 	}
-	if (rem < IPV6_HDR_LEN)
+	if (vis < IPV6_HDR_LEN)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
 	if ((ip[0] >> 4) != 6)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
@@ -200,6 +203,9 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
 	end = IPV6_HDR_LEN + rd16(ip + 4);
 	if (end > rem)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	/* The header chain must be readable; the payload may lie in later segments. */
+	if (end > vis)
+		end = vis;
 
 	nh = ip[6];
 	off = IPV6_HDR_LEN;
@@ -252,6 +258,15 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, struct gnn_frame_info *info)
 int
 gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
 {
+	return gnn_parse_frame_segmented(frame, len, len, info);
+}
+
+int
+gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
+			  struct gnn_frame_info *info)
+{
+	/* Headers are read from the head only; lengths are judged on the frame. */
+	uint32_t len = head_len < frame_len ? head_len : frame_len;
 	uint32_t off = ETH_TYPE_OFF;
 	unsigned int tags = 0;
 	uint16_t type;
@@ -276,10 +291,10 @@ gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
 	switch (type) {
 	case ETHER_TYPE_IPV4:
 		info->l3_offset = (uint16_t)off;
-		return parse_ipv4(frame + off, len - off, info);
+		return parse_ipv4(frame + off, frame_len - off, len - off, info);
 	case ETHER_TYPE_IPV6:
 		info->l3_offset = (uint16_t)off;
-		return parse_ipv6(frame + off, len - off, info);
+		return parse_ipv6(frame + off, frame_len - off, len - off, info);
 	default:
 		return other(info); /* ARP, LLDP, MPLS, 802.3 lengths ... */
 	}

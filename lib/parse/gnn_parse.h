@@ -59,6 +59,16 @@ struct gnn_frame_info {
 int
 gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info);
 
+/*
+ * The same for a frame of frame_len bytes whose first head_len bytes are
+ * contiguous at frame (the first segment of a chained mbuf). Headers must
+ * lie in the head; datagram lengths are judged against frame_len.
+ * Any lcore, lock-free.
+ */
+int
+gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
+			  struct gnn_frame_info *info);
+
 /* Short stable name of a malformed reason ("truncated"), for stats/logs. */
 const char *
 gnn_parse_reason_name(enum gnn_malformed_reason reason);

@@ -34,10 +34,10 @@
 
 #include "bench_common.h"
 
-#define BURST 32          /* GNN_BURST in app/gnnd/gnnd.h */
-#define N_FRAMES 4096     /* frames cycled through: the working set */
-#define FRAME_STRIDE 2048 /* one frame per mbuf-sized buffer (RTE_MBUF_DEFAULT_DATAROOM) */
-#define FRAME_MAX 128     /* our frames are at most 86 bytes */
+#define BURST	      32   /* GNN_BURST in app/gnnd/gnnd.h */
+#define N_FRAMES      4096 /* frames cycled through: the working set */
+#define FRAME_STRIDE  2048 /* one frame per mbuf-sized buffer (RTE_MBUF_DEFAULT_DATAROOM) */
+#define FRAME_MAX     128  /* our frames are at most 86 bytes */
 #define TOP_RING_SIZE 4096 /* GNN_TOP_RING_SIZE */
 #define BUILD_REPEATS 5
 
@@ -45,13 +45,13 @@ _Static_assert(N_FRAMES % BURST == 0, "whole bursts per pass");
 
 /* What a synthetic frame is; its share of the mix is in mix[]. */
 enum frame_class {
-	FC_WS4,    /* IPv4 TCP/25 from a member workstation */
-	FC_MS4,    /* IPv4 TCP/25 from a member mail server */
-	FC_NM4,    /* IPv4 TCP/25 from no member */
+	FC_WS4,	   /* IPv4 TCP/25 from a member workstation */
+	FC_MS4,	   /* IPv4 TCP/25 from a member mail server */
+	FC_NM4,	   /* IPv4 TCP/25 from no member */
 	FC_HTTPS4, /* IPv4 TCP/443 from a member workstation */
-	FC_WS6,    /* IPv6 TCP/25 from a member workstation */
-	FC_MS6,    /* IPv6 TCP/25 from a member mail server */
-	FC_NM6,    /* IPv6 TCP/25 from no member */
+	FC_WS6,	   /* IPv6 TCP/25 from a member workstation */
+	FC_MS6,	   /* IPv6 TCP/25 from a member mail server */
+	FC_NM6,	   /* IPv6 TCP/25 from no member */
 	FC_VLAN4,  /* 802.1Q-tagged IPv4 TCP/25 from a member workstation */
 	FC_EXT6,   /* IPv6 + hop-by-hop header, TCP/25 from a member workstation */
 	FC_MAX
@@ -168,7 +168,7 @@ put_tcp(uint8_t *p, uint16_t dport)
 	put16(p, (uint16_t)(32768 + rng() % 28000));
 	put16(p + 2, dport);
 	p[12] = 5 << 4; /* data offset */
-	p[13] = 0x02;   /* SYN */
+	p[13] = 0x02;	/* SYN */
 	put16(p + 14, 64240);
 	return 20;
 }
@@ -200,7 +200,7 @@ static uint32_t
 build_v6(uint8_t *f, bool ext, const uint8_t *src, uint16_t dport)
 {
 	static const uint8_t dst[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xfe, 0, 0,
-					0, 0, 0, 0, 0, 0, 0, 0x25};
+					0,    0,    0,	  0,	0,    0,    0, 0x25};
 	uint32_t off = put_eth(f, false, 0x86dd);
 	uint8_t *ip = f + off;
 
@@ -645,9 +645,8 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < GNN_MAX_MEMBERS; i++)
 		slots[i] = (uint16_t)i;
 	fr.data = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)N_FRAMES * FRAME_STRIDE);
-	worker.top_ring = rte_ring_create_elem("bench_top", sizeof(struct top_event),
-					       TOP_RING_SIZE, (int)rte_socket_id(),
-					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	worker.top_ring = rte_ring_create_elem("bench_top", sizeof(struct top_event), TOP_RING_SIZE,
+					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (fr.data == NULL || worker.top_ring == NULL)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 
@@ -664,9 +663,8 @@ main(int argc, char **argv)
 	for (unsigned int s = 0; s < RTE_DIM(sizes); s++)
 		run_config(&fr, sizes[s], seconds, &res[s]);
 
-	printf("\n%-8s %7s %7s %9s %9s %10s %11s %11s %11s %11s\n", "members", "rules4",
-	       "rules6", "load_ms", "build_ms", "heap_KiB", "parse_Mpps", "parse_ns",
-	       "full_Mpps", "full_ns");
+	printf("\n%-8s %7s %7s %9s %9s %10s %11s %11s %11s %11s\n", "members", "rules4", "rules6",
+	       "load_ms", "build_ms", "heap_KiB", "parse_Mpps", "parse_ns", "full_Mpps", "full_ns");
 	for (unsigned int s = 0; s < RTE_DIM(sizes); s++)
 		printf("%-8u %7u %7u %9.2f %9.2f %10.1f %11.2f %11.2f %11.2f %11.2f\n",
 		       res[s].members, res[s].rules4, res[s].rules6, res[s].load_ms,

@@ -17,8 +17,9 @@ bench_eal_init(const char *prog, const char *prefix)
 {
 	char file_prefix[64];
 	char *argv[] = {
-		(char *)prog, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-		file_prefix, "--no-telemetry", "--log-level=*:warning",
+		(char *)prog, "--no-huge",	"-m",
+		"512",	      "--no-pci",	"--no-shconf",
+		file_prefix,  "--no-telemetry", "--log-level=*:warning",
 	};
 
 	snprintf(file_prefix, sizeof(file_prefix), "--file-prefix=%s", prefix);
@@ -69,15 +70,18 @@ bench_policy_text(unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int b = 18 + i / 256, c = i % 256, v6 = i + 1;
 
-		len += snprintf(text + len, cap - len,
-				"  { name = \"member-%04u\"; mode = \"%s\";\n"
-				"    networks = [ \"198.%u.%u.0/24\", \"2001:db8:%x::/48\" ];\n"
-				"    mail_servers = [ \"198.%u.%u.%u\", \"198.%u.%u.%u\",\n"
-				"                     \"2001:db8:%x::%x\", \"2001:db8:%x::%x\" ]; }%s\n",
-				i, gnn_mode_name(bench_member_mode(i)), b, c, v6, b, c,
-				BENCH_SERVER_A, b, c, BENCH_SERVER_B, v6, BENCH_SERVER_A, v6,
-				BENCH_SERVER_B, i + 1 < n ? "," : "");
+		len += snprintf(
+			text + len, cap - len,
+			"  { name = \"member-%04u\"; mode = \"%s\";\n"
+			"    networks = [ \"198.%u.%u.0/24\", \"2001:db8:%x::/48\" ];\n"
+			"    mail_servers = [ \"198.%u.%u.%u\", \"198.%u.%u.%u\",\n"
+			"                     \"2001:db8:%x::%x\", \"2001:db8:%x::%x\" ]; }%s\n",
+			i, gnn_mode_name(bench_member_mode(i)), b, c, v6, b, c, BENCH_SERVER_A, b,
+			c, BENCH_SERVER_B, v6, BENCH_SERVER_A, v6, BENCH_SERVER_B,
+			i + 1 < n ? "," : "");
 	}
+	if (len + 3 >= cap)
+		rte_exit(EXIT_FAILURE, "policy text outgrew its buffer\n");
 	snprintf(text + len, cap - len, ");\n");
 	return text;
 }

@@ -18,31 +18,24 @@
 #define BENCH_SERVER_B 26
 
 /* rte_eal_init with the test arguments; exits on failure. */
-void
-bench_eal_init(const char *prog, const char *prefix);
+void bench_eal_init(const char *prog, const char *prefix);
 
 /* Monotonic clock in seconds. */
-double
-bench_now(void);
+double bench_now(void);
 
 /* Seconds each timed case runs: GNN_BENCH_SECONDS, else dflt. */
-double
-bench_case_seconds(double dflt);
+double bench_case_seconds(double dflt);
 
 /* Mode of generated member i. */
-enum gnn_mode
-bench_member_mode(unsigned int i);
+enum gnn_mode bench_member_mode(unsigned int i);
 
 /* libconfig text of a policy with n members (n <= 1024); free() it. */
-char *
-bench_policy_text(unsigned int n);
+char *bench_policy_text(unsigned int n);
 
 /* Load the text; exits with the diagnostics on failure. */
-struct gnn_policy *
-bench_policy_load(const char *text);
+struct gnn_policy *bench_policy_load(const char *text);
 
 /* Bytes allocated from the rte_malloc heaps, all sockets. */
-uint64_t
-bench_heap_allocated(void);
+uint64_t bench_heap_allocated(void);
 
 #endif /* GNN_BENCH_COMMON_H */

@@ -23,9 +23,9 @@
 
 #include "bench_common.h"
 
-#define MEMBERS 1000
+#define MEMBERS		1000
 #define DEFAULT_RELOADS 15
-#define MAX_RELOADS 1000
+#define MAX_RELOADS	1000
 
 enum step { STEP_LOAD, STEP_BUILD, STEP_FREE, STEP_TOTAL, STEP_MAX };
 
@@ -86,9 +86,8 @@ main(int argc, char **argv)
 		struct gnn_policy *policy = bench_policy_load(text);
 		double t1 = bench_now();
 		char err[256];
-		struct gnn_ruleset *next = gnn_ruleset_build(policy, slots, ++generation,
-							     (int)rte_socket_id(), err,
-							     sizeof(err));
+		struct gnn_ruleset *next = gnn_ruleset_build(
+			policy, slots, ++generation, (int)rte_socket_id(), err, sizeof(err));
 		double t2 = bench_now();
 
 		if (next == NULL)

@@ -310,6 +310,42 @@ build_v6_tcp(struct frame *f, const uint16_t *tpids, unsigned int n_tags, uint16
 	return l3;
 }
 
+/* ---- Segmented frames (chained mbufs) ---------------------------------- */
+
+/* Headers in the head, the datagram's length judged on the whole frame. */
+static void
+test_segmented_frame_judged_on_whole_length(void **state)
+{
+	struct gnn_frame_info info;
+	struct frame f;
+	uint32_t l3;
+
+	(void)state;
+	eth(&f, NULL, 0, ET_IPV4);
+	l3 = ipv4(&f, 5, P_TCP, V4_DF);
+	tcp(&f, 25, 5);
+	payload(&f, 900);
+	ipv4_finish(&f, l3);
+	assert_int_equal(gnn_parse_frame_segmented(f.b, 200, f.len, &info), GNN_PARSE_TCP);
+	assert_int_equal(info.dport, 25);
+	/* The whole frame shorter than the datagram is still a cut frame. */
+	assert_int_equal(gnn_parse_frame_segmented(f.b, 200, f.len - 1, &info),
+			 GNN_PARSE_MALFORMED);
+	assert_int_equal(info.reason, GNN_MALFORMED_TRUNCATED);
+	/* A head that ends inside the IP header cannot be judged. */
+	assert_int_equal(gnn_parse_frame_segmented(f.b, 30, f.len, &info), GNN_PARSE_MALFORMED);
+	assert_int_equal(info.reason, GNN_MALFORMED_TRUNCATED);
+
+	eth(&f, NULL, 0, ET_IPV6);
+	l3 = ipv6(&f, P_TCP);
+	tcp(&f, 25, 5);
+	payload(&f, 900);
+	ipv6_finish(&f, l3);
+	assert_int_equal(gnn_parse_frame_segmented(f.b, 200, f.len, &info), GNN_PARSE_TCP);
+	assert_int_equal(info.dport, 25);
+	assert_int_equal(info.family, 6);
+}
+
 /* ---- Ethernet and VLAN ------------------------------------------------ */
 
 static void
@@ -1439,6 +1475,7 @@ main(void)
 		cmocka_unit_test(test_two_tags_any_combination_are_walked),
 		cmocka_unit_test(test_three_tags_is_vlan_depth_without_source),
 		cmocka_unit_test(test_old_qinq_tag_is_walked),
+		cmocka_unit_test(test_segmented_frame_judged_on_whole_length),
 		cmocka_unit_test(test_vlan_tag_cut_short_is_truncated),
 		cmocka_unit_test(test_vlan_id_zero_priority_tag_is_a_tag),
 		cmocka_unit_test(test_non_ip_ethertypes_are_other),

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * libFuzzer harness of the frame parser: the input is one Ethernet frame.
+ *
+ * Besides what ASan/UBSan report, the result must make sense; a broken
+ * invariant traps, so libFuzzer keeps the input as a crash. The frame is
+ * parsed three times: twice in place, into an info first filled with 0x00
+ * and then with 0xff (so a field the parser forgets to set shows up as a
+ * difference), and once from an exact-size heap copy, so that ASan reports
+ * any read past frame + len.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse/gnn_parse.h"
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			__builtin_trap();                                                          \
+	} while (0)
+
+#define ETH_HDR_LEN 14
+#define IP_PROTO_TCP 6
+/* End of the source address, from the start of the IP header. */
+#define IPV4_SRC_END 16
+#define IPV6_SRC_END 24
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_info(const struct gnn_frame_info *info, int ret, uint32_t len)
+{
+	static const uint8_t zero[sizeof(info->src)];
+	const char *name;
+
+	CHECK(ret == info->kind);
+	CHECK(info->kind <= GNN_PARSE_MALFORMED);
+
+	/* A reason exactly when the frame is malformed, and a known one. */
+	CHECK(info->reason < GNN_MALFORMED_MAX);
+	CHECK((info->kind == GNN_PARSE_MALFORMED) == (info->reason != GNN_MALFORMED_NONE));
+	name = gnn_parse_reason_name((enum gnn_malformed_reason)info->reason);
+	CHECK(name != NULL && strcmp(name, "unknown") != 0);
+
+	CHECK(info->family == 0 || info->family == 4 || info->family == 6);
+	if (info->kind == GNN_PARSE_TCP) {
+		CHECK(info->family == 4 || info->family == 6);
+		CHECK(info->l4_proto == IP_PROTO_TCP);
+	} else {
+		CHECK(info->dport == 0);
+	}
+
+	/* The source was read from inside the frame, behind an Ethernet header. */
+	switch (info->family) {
+	case 0:
+		CHECK(memcmp(info->src, zero, sizeof(info->src)) == 0);
+		break;
+	case 4:
+		CHECK(info->l3_offset >= ETH_HDR_LEN && info->l3_offset < len);
+		CHECK((uint32_t)info->l3_offset + IPV4_SRC_END <= len);
+		CHECK(memcmp(info->src + 4, zero, sizeof(info->src) - 4) == 0);
+		break;
+	case 6:
+		CHECK(info->l3_offset >= ETH_HDR_LEN && info->l3_offset < len);
+		CHECK((uint32_t)info->l3_offset + IPV6_SRC_END <= len);
+		break;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gnn_frame_info info, again, copied;
+	uint32_t len = (uint32_t)size;
+	uint8_t *exact;
+	int ret;
+
+	if (size > UINT32_MAX)
+		return 0;
+
+	memset(&info, 0, sizeof(info));
+	ret = gnn_parse_frame(data, len, &info);
+	check_info(&info, ret, len);
+
+	/* Deterministic, and every field written whatever info held before. */
+	memset(&again, 0xff, sizeof(again));
+	ret = gnn_parse_frame(data, len, &again);
+	CHECK(ret == info.kind);
+	CHECK(memcmp(&info, &again, sizeof(info)) == 0);
+
+	/* malloc(0) may return NULL; the parser must not touch frame then. */
+	exact = malloc(size);
+	if (exact == NULL && size != 0)
+		return 0;
+	if (size != 0)
+		memcpy(exact, data, size);
+	memset(&copied, 0xa5, sizeof(copied));
+	ret = gnn_parse_frame(exact, len, &copied);
+	CHECK(ret == info.kind);
+	CHECK(memcmp(&info, &copied, sizeof(info)) == 0);
+	free(exact);
+	return 0;
+}
