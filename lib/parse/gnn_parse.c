@@ -78,22 +78,26 @@ other(struct gnn_frame_info *info)
 }
 
 /*
- * The TCP header at tcp, with avail bytes of it inside the datagram. A first
- * fragment only has to carry the ports (what the policy needs); the rest of
- * its header may follow in the next fragment, so only a data offset that did
- * arrive is judged. short_frag is the reason for a first fragment without
- * the ports, which differs between IPv4 and IPv6.
+ * The TCP header at tcp, with dgram bytes of it inside the datagram, of which
+ * the first avail are readable (avail < dgram only in a segmented frame). A
+ * first fragment only has to carry the ports (what the policy needs); the
+ * rest of its header may follow in the next fragment, so only a data offset
+ * that did arrive is judged; what arrived must be readable, or the verdict
+ * would depend on where the frame is segmented. short_frag is the reason for
+ * a first fragment without the ports, which differs between IPv4 and IPv6.
  */
 static int
-parse_tcp(const uint8_t *tcp, uint32_t avail, bool first_frag, enum gnn_malformed_reason short_frag,
-	  struct gnn_frame_info *info)
+parse_tcp(const uint8_t *tcp, uint32_t dgram, uint32_t avail, bool first_frag,
+	  enum gnn_malformed_reason short_frag, struct gnn_frame_info *info)
 {
 	unsigned int doff;
 
 	if (first_frag) {
-		if (avail < TCP_PORTS_LEN)
+		if (dgram < TCP_PORTS_LEN)
 			return malformed(info, short_frag);
-		if (avail > TCP_DOFF_BYTE && (tcp[TCP_DOFF_BYTE] >> 4) * 4 < TCP_MIN_HDR_LEN)
+		if (avail < TCP_PORTS_LEN || (dgram > TCP_DOFF_BYTE && avail <= TCP_DOFF_BYTE))
+			return malformed(info, GNN_MALFORMED_TRUNCATED);
+		if (dgram > TCP_DOFF_BYTE && (tcp[TCP_DOFF_BYTE] >> 4) * 4 < TCP_MIN_HDR_LEN)
 			return malformed(info, GNN_MALFORMED_BAD_HEADER);
 	} else {
 		if (avail < TCP_MIN_HDR_LEN)
@@ -147,8 +151,8 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 		return other(info);
 	if (info->l4_proto != PROTO_TCP)
 		return other(info);
-	return parse_tcp(ip + hlen, (tot < vis ? tot : vis) - hlen, (frag & IPV4_FLAG_MF) != 0,
-			 GNN_MALFORMED_TINY_FRAGMENT, info);
+	return parse_tcp(ip + hlen, tot - hlen, (tot < vis ? tot : vis) - hlen,
+			 (frag & IPV4_FLAG_MF) != 0, GNN_MALFORMED_TINY_FRAGMENT, info);
 }
 
 /* How the length of an IPv6 extension header is encoded (0: not one). */
@@ -185,7 +189,7 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 {
 	unsigned int n_ext = 0;
 	bool first_frag = false;
-	uint32_t off, end, hlen;
+	uint32_t off, end, dgram_end, hlen;
 	enum ext_kind kind;
 	const uint8_t *h;
 	uint16_t frag;
@@ -200,20 +204,19 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 	if ((ip[0] >> 4) != 6)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
 	/* Bytes past the payload are Ethernet padding. */
-	end = IPV6_HDR_LEN + rd16(ip + 4);
-	if (end > rem)
+	dgram_end = IPV6_HDR_LEN + rd16(ip + 4);
+	if (dgram_end > rem)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
 	/* The header chain must be readable; the payload may lie in later segments. */
-	if (end > vis)
-		end = vis;
+	end = dgram_end < vis ? dgram_end : vis;
 
 	nh = ip[6];
 	off = IPV6_HDR_LEN;
 	for (;;) {
 		info->l4_proto = nh;
 		if (nh == PROTO_TCP)
-			return parse_tcp(ip + off, end - off, first_frag, GNN_MALFORMED_FRAG_NO_L4,
-					 info);
+			return parse_tcp(ip + off, dgram_end - off, end - off, first_frag,
+					 GNN_MALFORMED_FRAG_NO_L4, info);
 		kind = ipv6_ext_kind(nh);
 		if (kind == EXT_NONE)
 			return other(info); /* ESP, no next header, UDP, ICMPv6 ... */

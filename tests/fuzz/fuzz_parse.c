@@ -9,6 +9,12 @@
  * and then with 0xff (so a field the parser forgets to set shows up as a
  * difference), and once from an exact-size heap copy, so that ASan reports
  * any read past frame + len.
+ *
+ * The same frame is then handed to gnn_parse_frame_segmented() as a chained
+ * mbuf would be: only a head of it, cut at a place drawn from a hash of the
+ * bytes, lies in an exact-size copy. Headers must be read from the head
+ * only, and a frame judged from its head alone (TCP or other) must be judged
+ * as when it is whole.
  */
 
 #include <stdint.h>
@@ -23,7 +29,7 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-#define ETH_HDR_LEN 14
+#define ETH_HDR_LEN  14
 #define IP_PROTO_TCP 6
 /* End of the source address, from the start of the IP header. */
 #define IPV4_SRC_END 16
@@ -31,6 +37,17 @@
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* FNV-1a: where a frame is cut into head and rest, the same for each run. */
+static uint32_t
+hash(const uint8_t *data, size_t size)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 16777619u;
+	return h;
+}
 
 static void
 check_info(const struct gnn_frame_info *info, int ret, uint32_t len)
@@ -55,7 +72,7 @@ check_info(const struct gnn_frame_info *info, int ret, uint32_t len)
 		CHECK(info->dport == 0);
 	}
 
-	/* The source was read from inside the frame, behind an Ethernet header. */
+	/* The source was read from inside the first len bytes, behind Ethernet. */
 	switch (info->family) {
 	case 0:
 		CHECK(memcmp(info->src, zero, sizeof(info->src)) == 0);
@@ -70,6 +87,28 @@ check_info(const struct gnn_frame_info *info, int ret, uint32_t len)
 		CHECK((uint32_t)info->l3_offset + IPV6_SRC_END <= len);
 		break;
 	}
+}
+
+/* Parse the first head_len bytes of data, of len, as the head of a chain. */
+static void
+check_segmented(const uint8_t *data, uint32_t head_len, uint32_t len,
+		const struct gnn_frame_info *whole)
+{
+	struct gnn_frame_info seg;
+	uint8_t *head;
+	int ret;
+
+	head = malloc(head_len);
+	if (head == NULL && head_len != 0)
+		return;
+	if (head_len != 0)
+		memcpy(head, data, head_len);
+	memset(&seg, 0x5a, sizeof(seg));
+	ret = gnn_parse_frame_segmented(head, head_len, len, &seg);
+	check_info(&seg, ret, head_len);
+	if (seg.kind != GNN_PARSE_MALFORMED)
+		CHECK(memcmp(&seg, whole, sizeof(seg)) == 0);
+	free(head);
 }
 
 int
@@ -104,5 +143,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ret == info.kind);
 	CHECK(memcmp(&info, &copied, sizeof(info)) == 0);
 	free(exact);
+
+	/* A head as long as the frame is the frame itself. */
+	memset(&copied, 0x3c, sizeof(copied));
+	ret = gnn_parse_frame_segmented(data, len, len, &copied);
+	CHECK(ret == info.kind);
+	CHECK(memcmp(&info, &copied, sizeof(info)) == 0);
+	if (len > 0)
+		check_segmented(data, hash(data, size) % len, len, &info);
 	return 0;
 }

@@ -24,7 +24,7 @@
 			__builtin_trap();                                                          \
 	} while (0)
 
-#define NAME "fuzz.conf"
+#define NAME	"fuzz.conf"
 #define INCLUDE "@include"
 
 int

@@ -351,7 +351,7 @@ def policies():
                                    ["2001:db8:10::25", "2001:db8:11::/126"])])
     p["ok-v4-only-no-servers"] = conf([member("v4", ["10.0.0.0/8"], mode="off")])
     p["ok-nested-members"] = conf([
-        member("isp", ["10.0.0.0/8"], ["10.1.0.25"]),
+        member("isp", ["10.0.0.0/8"], ["10.2.0.25"]),
         member("customer", ["10.1.0.0/16"], ["10.1.0.26"], mode="monitor")])
     p["ok-many-members"] = conf(
         [member("m%02d" % i, ["10.%d.0.0/16" % i, "2001:db8:%x::/48" % i],
@@ -376,7 +376,7 @@ def policies():
     p["err-blocked-not-list"] = conf([M1], blocked="25")
     p["err-blocked-empty"] = conf([M1], blocked="[ ]")
     p["err-blocked-entry-type"] = conf([M1], blocked='( 25, "587", 1.5, true, { } )')
-    p["err-blocked-range"] = conf([M1], blocked="[ 0, 65536, -25, 9223372036854775807L ]")
+    p["err-blocked-range"] = conf([M1], blocked="( 0, 65536, -25, 9223372036854775807L )")
     p["err-blocked-twice"] = conf([M1], blocked="[ 25, 587, 25 ]")
     p["err-ports-missing"] = conf([M1], ports="")
     p["err-ports-not-list"] = conf([M1], ports='ports = "net_af_packet0";\n')

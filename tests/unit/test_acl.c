@@ -43,11 +43,11 @@
 #define V4_MF 0x2000
 
 /* Short names for the verdict column of the tables below. */
-#define FWD    GNN_VERDICT_FORWARD
-#define ALLOW  GNN_VERDICT_ALLOWED
-#define WOULD  GNN_VERDICT_WOULD_BLOCK
-#define BLOCK  GNN_VERDICT_BLOCKED
-#define MDROP  GNN_VERDICT_MALFORMED_DROP
+#define FWD	  GNN_VERDICT_FORWARD
+#define ALLOW	  GNN_VERDICT_ALLOWED
+#define WOULD	  GNN_VERDICT_WOULD_BLOCK
+#define BLOCK	  GNN_VERDICT_BLOCKED
+#define MDROP	  GNN_VERDICT_MALFORMED_DROP
 #define NO_MEMBER (-1)
 
 /* Destinations do not matter to the policy; documentation addresses. */
@@ -79,12 +79,6 @@ struct probe {
 	enum gnn_verdict verdict;
 	int member;
 };
-
-/* TCP to port 25 from src, the common case. */
-#define SMTP(src, verdict, member)                                                                 \
-	{                                                                                          \
-		(src), 25, SHAPE_TCP, (verdict), (member)                                          \
-	}
 
 static void
 wr16(uint8_t *p, uint16_t v)
@@ -212,8 +206,7 @@ build_frame(struct frame *f, const struct probe *pr)
 
 /* What gnn_parse_frame() must make of a shape before the policy sees it. */
 static void
-check_parsed(const struct probe *pr, const struct gnn_frame_info *info, const char *file,
-	     int line)
+check_parsed(const struct probe *pr, const struct gnn_frame_info *info, const char *file, int line)
 {
 	uint8_t src[16] = {0};
 	int family = addr_parse(pr->src, src);
@@ -234,13 +227,12 @@ check_parsed(const struct probe *pr, const struct gnn_frame_info *info, const ch
 		family = 0;
 		break;
 	case SHAPE_TRUNCATED:
-		ok = info->kind == GNN_PARSE_MALFORMED &&
-		     info->reason == GNN_MALFORMED_TRUNCATED;
+		ok = info->kind == GNN_PARSE_MALFORMED && info->reason == GNN_MALFORMED_TRUNCATED;
 		break;
 	case SHAPE_FRAGMENT:
 		ok = info->kind == GNN_PARSE_MALFORMED &&
-		     info->reason == (family == 4 ? GNN_MALFORMED_TINY_FRAGMENT
-						  : GNN_MALFORMED_FRAG_NO_L4);
+		     info->reason ==
+			     (family == 4 ? GNN_MALFORMED_TINY_FRAGMENT : GNN_MALFORMED_FRAG_NO_L4);
 		break;
 	default:
 		ok = false;
@@ -282,8 +274,8 @@ verdict_name(enum gnn_verdict v)
  * caller's line. looked_up (may be NULL) tells which probes needed a lookup.
  */
 static void
-judge_burst(const struct gnn_ruleset *rs, const struct probe *probes, uint32_t n,
-	    bool *looked_up, const char *file, int line)
+judge_burst(const struct gnn_ruleset *rs, const struct probe *probes, uint32_t n, bool *looked_up,
+	    const char *file, int line)
 {
 	struct frame *frames = calloc(n, sizeof(*frames));
 	struct gnn_frame_info *info = calloc(n, sizeof(*info));
@@ -352,16 +344,61 @@ judge_burst(const struct gnn_ruleset *rs, const struct probe *probes, uint32_t n
 		_fail(file, line);
 }
 
-#define JUDGE(rs, probes)                                                                          \
-	judge_burst((rs), (probes), RTE_DIM(probes), NULL, __FILE__, __LINE__)
+#define JUDGE(rs, probes) judge_burst((rs), (probes), RTE_DIM(probes), NULL, __FILE__, __LINE__)
 
 /* ---- rulesets ---------------------------------------------------------- */
+
+/* One member of a policy; networks and servers are space-separated prefixes. */
+struct member_def {
+	const char *name;
+	const char *mode;
+	const char *networks;
+	const char *servers;
+};
 
 /* Each build gets a generation of its own, as gnnd's reloads do. */
 static uint64_t next_generation = 1;
 
+/* "a b" -> "\"a\", \"b\"" */
+static void
+write_list(FILE *f, const char *items)
+{
+	const char *sep = "";
+	size_t len;
+
+	for (const char *p = items; *p != '\0'; p += len) {
+		p += strspn(p, " ");
+		len = strcspn(p, " ");
+		if (len == 0)
+			break;
+		fprintf(f, "%s \"%.*s\"", sep, (int)len, p);
+		sep = ",";
+	}
+}
+
+static char *
+members_text(const struct member_def *defs, unsigned int n)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	assert_non_null(f);
+	for (unsigned int i = 0; i < n; i++) {
+		fprintf(f, "%s{ name = \"%s\"; mode = \"%s\"; networks = [", i ? ",\n" : "",
+			defs[i].name, defs[i].mode);
+		write_list(f, defs[i].networks);
+		fputs(" ]; mail_servers = [", f);
+		write_list(f, defs[i].servers);
+		fputs(" ]; }", f);
+	}
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* A policy from its blocked ports ("25, 2525") and members (config text). */
 static struct gnn_policy *
-policy_from(const char *blocked, const char *members, const char *file, int line)
+policy_from_text(const char *blocked, const char *members, const char *file, int line)
 {
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
@@ -380,10 +417,22 @@ policy_from(const char *blocked, const char *members, const char *file, int line
 		gnn_diag_clear(&diag);
 		_fail(file, line);
 	}
-	gnn_diag_clear(&diag);
+	gnn_diag_clear(&diag); /* warnings (servers outside networks ...) are expected */
 	return policy;
 }
 
+static struct gnn_policy *
+policy_from(const char *blocked, const struct member_def *defs, unsigned int n, const char *file,
+	    int line)
+{
+	char *members = members_text(defs, n);
+	struct gnn_policy *policy = policy_from_text(blocked, members, file, line);
+
+	free(members);
+	return policy;
+}
+
+/* Compile policy with slots[i] = i; the ruleset owns the policy. */
 static struct gnn_ruleset *
 build(struct gnn_policy *policy, uint64_t generation, const char *file, int line)
 {
@@ -406,18 +455,11 @@ build(struct gnn_policy *policy, uint64_t generation, const char *file, int line
 	return rs;
 }
 
-static struct gnn_ruleset *
-ruleset_from(const char *blocked, const char *members, const char *file, int line)
-{
-	return build(policy_from(blocked, members, file, line), next_generation++, file, line);
-}
-
-#define RULESET(blocked, members) ruleset_from((blocked), (members), __FILE__, __LINE__)
-
-/* One member group of the config. */
-#define MEMBER(name, mode, networks, servers)                                                      \
-	"{ name = \"" name "\"; mode = \"" mode "\"; networks = [ " networks " ];"                 \
-	" mail_servers = [ " servers " ]; }"
+#define POLICY(blocked, defs)  policy_from((blocked), (defs), RTE_DIM(defs), __FILE__, __LINE__)
+#define RULESET(blocked, defs) build(POLICY(blocked, defs), next_generation++, __FILE__, __LINE__)
+#define RULESET_TEXT(blocked, text)                                                                \
+	build(policy_from_text((blocked), (text), __FILE__, __LINE__), next_generation++,          \
+	      __FILE__, __LINE__)
 
 /* ---- EAL --------------------------------------------------------------- */
 
@@ -425,9 +467,15 @@ static int
 eal_setup(void **state)
 {
 	char *argv[] = {
-		"test_acl",	    "--no-huge",	"-m",
-		"512",		    "--no-pci",		"--no-shconf",
-		"--file-prefix=test_acl", "--no-telemetry", "--log-level=*:warning",
+		"test_acl",
+		"--no-huge",
+		"-m",
+		"512",
+		"--no-pci",
+		"--no-shconf",
+		"--file-prefix=test_acl",
+		"--no-telemetry",
+		"--log-level=*:warning",
 	};
 
 	(void)state;
@@ -447,21 +495,16 @@ eal_teardown(void **state)
 
 /* ---- the semantics table ------------------------------------------------ */
 
-/* One member of the given mode, in both families, with servers. */
-#define TABLE_MEMBER                                                                               \
-	MEMBER("college", "%s", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",                        \
-	       "\"192.0.2.25\", \"2001:db8:10::25\"")
-
+/* One member of the given mode, in both families, with a server in each. */
 static struct gnn_ruleset *
 table_ruleset(const char *mode, const char *file, int line)
 {
-	struct gnn_ruleset *rs;
-	char *members;
+	const struct member_def defs[] = {
+		{"college", mode, "192.0.2.0/24 2001:db8:10::/48", "192.0.2.25 2001:db8:10::25"},
+	};
 
-	assert_true(asprintf(&members, TABLE_MEMBER, mode) > 0);
-	rs = ruleset_from("25", members, file, line);
-	free(members);
-	return rs;
+	return build(policy_from("25", defs, RTE_DIM(defs), file, line), next_generation++, file,
+		     line);
 }
 
 static void
@@ -469,17 +512,17 @@ test_enforce_allows_servers_blocks_other_hosts_forwards_non_members(void **state
 {
 	struct gnn_ruleset *rs = table_ruleset("enforce", __FILE__, __LINE__);
 	const struct probe probes[] = {
-		SMTP("192.0.2.25", ALLOW, 0),
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("192.0.2.0", BLOCK, 0),
-		SMTP("192.0.2.255", BLOCK, 0),
-		SMTP("198.51.100.10", FWD, NO_MEMBER),
-		SMTP("192.0.3.1", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::25", ALLOW, 0),
-		SMTP("2001:db8:10::10", BLOCK, 0),
-		SMTP("2001:db8:10:ffff:ffff:ffff:ffff:ffff", BLOCK, 0),
-		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
-		SMTP("2001:db8::25", FWD, NO_MEMBER),
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.0", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.255", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.51.100.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.3.1", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:10:ffff:ffff:ffff:ffff:ffff", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:11::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8::25", 25, SHAPE_TCP, FWD, NO_MEMBER},
 		/* Tags do not change who sent it. */
 		{"192.0.2.10", 25, SHAPE_TCP_VLAN, BLOCK, 0},
 		{"192.0.2.25", 25, SHAPE_TCP_QINQ, ALLOW, 0},
@@ -497,12 +540,12 @@ test_monitor_allows_servers_would_block_other_hosts(void **state)
 {
 	struct gnn_ruleset *rs = table_ruleset("monitor", __FILE__, __LINE__);
 	const struct probe probes[] = {
-		SMTP("192.0.2.25", ALLOW, 0),
-		SMTP("192.0.2.10", WOULD, 0),
-		SMTP("198.51.100.10", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::25", ALLOW, 0),
-		SMTP("2001:db8:10::10", WOULD, 0),
-		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.10", 25, SHAPE_TCP, WOULD, 0},
+		{"198.51.100.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP, WOULD, 0},
+		{"2001:db8:11::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
 		{"192.0.2.10", 25, SHAPE_TCP_VLAN, WOULD, 0},
 	};
 
@@ -516,12 +559,12 @@ test_off_forwards_servers_and_hosts_but_names_the_member(void **state)
 {
 	struct gnn_ruleset *rs = table_ruleset("off", __FILE__, __LINE__);
 	const struct probe probes[] = {
-		SMTP("192.0.2.25", FWD, 0),
-		SMTP("192.0.2.10", FWD, 0),
-		SMTP("198.51.100.10", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::25", FWD, 0),
-		SMTP("2001:db8:10::10", FWD, 0),
-		SMTP("2001:db8:11::10", FWD, NO_MEMBER),
+		{"192.0.2.25", 25, SHAPE_TCP, FWD, 0},
+		{"192.0.2.10", 25, SHAPE_TCP, FWD, 0},
+		{"198.51.100.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::25", 25, SHAPE_TCP, FWD, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP, FWD, 0},
+		{"2001:db8:11::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -546,8 +589,8 @@ test_other_ports_and_udp_are_forwarded_without_a_lookup(void **state)
 		{"2001:db8:10::10", 2525, SHAPE_TCP_VLAN, FWD, NO_MEMBER},
 		{"2001:db8:10::10", 25, SHAPE_UDP, FWD, NO_MEMBER},
 		/* the only candidates of the burst */
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("2001:db8:10::10", BLOCK, 0),
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 0},
 	};
 	bool looked_up[RTE_DIM(probes)];
 
@@ -561,9 +604,10 @@ test_other_ports_and_udp_are_forwarded_without_a_lookup(void **state)
 static void
 test_each_of_several_blocked_ports_is_judged(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25, 2525", MEMBER("college", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
-				   "\"192.0.2.25\""));
+	const struct member_def defs[] = {
+		{"college", "enforce", "192.0.2.0/24 2001:db8:10::/48", "192.0.2.25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25, 2525", defs);
 	const struct probe probes[] = {
 		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 2525, SHAPE_TCP, BLOCK, 0},
@@ -587,16 +631,20 @@ test_each_of_several_blocked_ports_is_judged(void **state)
 }
 
 static void
-test_blocked_ports_at_the_ends_of_the_range_are_judged(void **state)
+test_blocked_ports_at_bitmap_word_edges_are_judged(void **state)
 {
-	struct gnn_ruleset *rs =
-		RULESET("1, 63, 64, 65535", MEMBER("college", "enforce", "\"192.0.2.0/24\"", ""));
+	const struct member_def defs[] = {
+		{"college", "enforce", "192.0.2.0/24", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("1, 63, 64, 65535", defs);
 	const struct probe probes[] = {
 		{"192.0.2.10", 1, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 63, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 64, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 65535, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 62, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 65, SHAPE_TCP, FWD, NO_MEMBER},
 		{"192.0.2.10", 65534, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
@@ -608,14 +656,17 @@ test_blocked_ports_at_the_ends_of_the_range_are_judged(void **state)
 static void
 test_members_keep_their_mode_slot_and_policy_order(void **state)
 {
-	struct gnn_ruleset *rs =
-		RULESET("25", MEMBER("a", "off", "\"192.0.2.0/26\"", "") ", " MEMBER(
-				      "b", "monitor", "\"192.0.2.64/26\"", "") ", " MEMBER("c", "enforce", "\"192.0.2.128/26\"", ""));
+	const struct member_def defs[] = {
+		{"a", "off", "192.0.2.0/26", ""},
+		{"b", "monitor", "192.0.2.64/26", ""},
+		{"c", "enforce", "192.0.2.128/26", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("192.0.2.130", BLOCK, 2),
-		SMTP("192.0.2.1", FWD, 0),
-		SMTP("192.0.2.70", WOULD, 1),
-		SMTP("192.0.2.200", FWD, NO_MEMBER),
+		{"192.0.2.130", 25, SHAPE_TCP, BLOCK, 2},
+		{"192.0.2.1", 25, SHAPE_TCP, FWD, 0},
+		{"192.0.2.70", 25, SHAPE_TCP, WOULD, 1},
+		{"192.0.2.200", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -654,21 +705,21 @@ static void
 test_nested_member_owns_its_hosts_and_outer_member_the_rest(void **state)
 {
 	/* A's server .130 lies in B's network: the address is B's. */
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("A", "enforce", "\"198.51.100.0/24\"",
-			     "\"198.51.100.25\", \"198.51.100.130\"") ", " MEMBER("B", "monitor",
-										  "\"198.51.100.128/25\"",
-										  "\"198.51.100.200\""));
+	const struct member_def defs[] = {
+		{"A", "enforce", "198.51.100.0/24", "198.51.100.25 198.51.100.130"},
+		{"B", "monitor", "198.51.100.128/25", "198.51.100.200"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("198.51.100.10", BLOCK, 0),
-		SMTP("198.51.100.127", BLOCK, 0),
-		SMTP("198.51.100.25", ALLOW, 0),
-		SMTP("198.51.100.128", WOULD, 1),
-		SMTP("198.51.100.129", WOULD, 1),
-		SMTP("198.51.100.130", WOULD, 1),
-		SMTP("198.51.100.255", WOULD, 1),
-		SMTP("198.51.100.200", ALLOW, 1),
-		SMTP("203.0.113.1", FWD, NO_MEMBER),
+		{"198.51.100.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.51.100.127", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.51.100.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"198.51.100.128", 25, SHAPE_TCP, WOULD, 1},
+		{"198.51.100.129", 25, SHAPE_TCP, WOULD, 1},
+		{"198.51.100.130", 25, SHAPE_TCP, WOULD, 1},
+		{"198.51.100.255", 25, SHAPE_TCP, WOULD, 1},
+		{"198.51.100.200", 25, SHAPE_TCP, ALLOW, 1},
+		{"203.0.113.1", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -679,17 +730,18 @@ test_nested_member_owns_its_hosts_and_outer_member_the_rest(void **state)
 static void
 test_nested_member_listed_first_still_wins(void **state)
 {
-	/* Order in the file must not matter: inner member first. */
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("B", "monitor", "\"198.51.100.128/25\"",
-			     "\"198.51.100.200\"") ", " MEMBER("A", "enforce", "\"198.51.100.0/24\"",
-							       "\"198.51.100.25\", \"198.51.100.130\""));
+	/* Order in the file does not matter: the inner member comes first. */
+	const struct member_def defs[] = {
+		{"B", "monitor", "198.51.100.128/25", "198.51.100.200"},
+		{"A", "enforce", "198.51.100.0/24", "198.51.100.25 198.51.100.130"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("198.51.100.10", BLOCK, 1),
-		SMTP("198.51.100.25", ALLOW, 1),
-		SMTP("198.51.100.130", WOULD, 0),
-		SMTP("198.51.100.200", ALLOW, 0),
-		SMTP("198.51.100.201", WOULD, 0),
+		{"198.51.100.10", 25, SHAPE_TCP, BLOCK, 1},
+		{"198.51.100.25", 25, SHAPE_TCP, ALLOW, 1},
+		{"198.51.100.130", 25, SHAPE_TCP, WOULD, 0},
+		{"198.51.100.200", 25, SHAPE_TCP, ALLOW, 0},
+		{"198.51.100.201", 25, SHAPE_TCP, WOULD, 0},
 	};
 
 	(void)state;
@@ -700,33 +752,31 @@ test_nested_member_listed_first_still_wins(void **state)
 static void
 test_three_levels_of_nesting_ipv4(void **state)
 {
-	/*
-	 * outer 198.18.0.0/15 enforce > middle 198.18.64.0/18 monitor >
-	 * inner 198.18.72.0/24 enforce; outer's and middle's servers inside
-	 * the inner network belong to inner.
-	 */
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("outer", "enforce", "\"198.18.0.0/15\"",
-			     "\"198.18.0.25\", \"198.18.72.1\"") ", " MEMBER("middle", "monitor", "\"198.18.64.0/18\"", "\"198.18.64.25\", \"198.18.72.2\"") ", " MEMBER("inner", "enforce", "\"198.18.72.0/24\"",
-																						     "\"198.18.72.25\""));
+	/* outer's and middle's servers inside inner's network are inner's hosts. */
+	const struct member_def defs[] = {
+		{"outer", "enforce", "198.18.0.0/15", "198.18.0.25 198.18.72.1"},
+		{"middle", "monitor", "198.18.64.0/18", "198.18.64.25 198.18.72.2"},
+		{"inner", "enforce", "198.18.72.0/24", "198.18.72.25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("198.18.0.25", ALLOW, 0),
-		SMTP("198.18.0.26", BLOCK, 0),
-		SMTP("198.19.255.255", BLOCK, 0),
-		SMTP("198.18.63.255", BLOCK, 0),
-		SMTP("198.18.128.0", BLOCK, 0),
-		SMTP("198.18.64.0", WOULD, 1),
-		SMTP("198.18.64.25", ALLOW, 1),
-		SMTP("198.18.127.255", WOULD, 1),
-		SMTP("198.18.71.255", WOULD, 1),
-		SMTP("198.18.73.0", WOULD, 1),
-		SMTP("198.18.72.0", BLOCK, 2),
-		SMTP("198.18.72.1", BLOCK, 2),
-		SMTP("198.18.72.2", BLOCK, 2),
-		SMTP("198.18.72.25", ALLOW, 2),
-		SMTP("198.18.72.255", BLOCK, 2),
-		SMTP("198.17.255.255", FWD, NO_MEMBER),
-		SMTP("198.20.0.0", FWD, NO_MEMBER),
+		{"198.18.0.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"198.18.0.26", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.19.255.255", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.18.63.255", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.18.128.0", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.18.64.0", 25, SHAPE_TCP, WOULD, 1},
+		{"198.18.64.25", 25, SHAPE_TCP, ALLOW, 1},
+		{"198.18.127.255", 25, SHAPE_TCP, WOULD, 1},
+		{"198.18.71.255", 25, SHAPE_TCP, WOULD, 1},
+		{"198.18.73.0", 25, SHAPE_TCP, WOULD, 1},
+		{"198.18.72.0", 25, SHAPE_TCP, BLOCK, 2},
+		{"198.18.72.1", 25, SHAPE_TCP, BLOCK, 2},
+		{"198.18.72.2", 25, SHAPE_TCP, BLOCK, 2},
+		{"198.18.72.25", 25, SHAPE_TCP, ALLOW, 2},
+		{"198.18.72.255", 25, SHAPE_TCP, BLOCK, 2},
+		{"198.17.255.255", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"198.20.0.0", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -737,25 +787,27 @@ test_three_levels_of_nesting_ipv4(void **state)
 static void
 test_three_levels_of_nesting_ipv6(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("outer", "enforce", "\"2001:db8::/32\"",
-			     "\"2001:db8::25\", \"2001:db8:100:1::1\"") ", " MEMBER("middle", "monitor", "\"2001:db8:100::/48\"", "\"2001:db8:100::25\", \"2001:db8:100:1::2\"") ", " MEMBER("inner", "off", "\"2001:db8:100:1::/64\"",
-																										       "\"2001:db8:100:1::25\""));
+	const struct member_def defs[] = {
+		{"outer", "enforce", "2001:db8::/32", "2001:db8::25 2001:db8:100:1::1"},
+		{"middle", "monitor", "2001:db8:100::/48", "2001:db8:100::25 2001:db8:100:1::2"},
+		{"inner", "off", "2001:db8:100:1::/64", "2001:db8:100:1::25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("2001:db8::25", ALLOW, 0),
-		SMTP("2001:db8::26", BLOCK, 0),
-		SMTP("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", BLOCK, 0),
-		SMTP("2001:db8:ff::1", BLOCK, 0),
-		SMTP("2001:db8:101::1", BLOCK, 0),
-		SMTP("2001:db8:100::1", WOULD, 1),
-		SMTP("2001:db8:100::25", ALLOW, 1),
-		SMTP("2001:db8:100:2::1", WOULD, 1),
-		SMTP("2001:db8:100:0:ffff:ffff:ffff:ffff", WOULD, 1),
-		SMTP("2001:db8:100:1::1", FWD, 2),
-		SMTP("2001:db8:100:1::2", FWD, 2),
-		SMTP("2001:db8:100:1::25", FWD, 2),
-		SMTP("2001:db9::1", FWD, NO_MEMBER),
-		SMTP("2001:db7:ffff::1", FWD, NO_MEMBER),
+		{"2001:db8::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8::26", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:ff::1", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:101::1", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:100::1", 25, SHAPE_TCP, WOULD, 1},
+		{"2001:db8:100::25", 25, SHAPE_TCP, ALLOW, 1},
+		{"2001:db8:100:2::1", 25, SHAPE_TCP, WOULD, 1},
+		{"2001:db8:100:0:ffff:ffff:ffff:ffff", 25, SHAPE_TCP, WOULD, 1},
+		{"2001:db8:100:1::1", 25, SHAPE_TCP, FWD, 2},
+		{"2001:db8:100:1::2", 25, SHAPE_TCP, FWD, 2},
+		{"2001:db8:100:1::25", 25, SHAPE_TCP, FWD, 2},
+		{"2001:db9::1", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db7:ffff::1", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -766,17 +818,18 @@ test_three_levels_of_nesting_ipv6(void **state)
 static void
 test_nested_ipv6_48_in_32_with_servers_at_both_levels(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("A", "enforce", "\"2001:db8::/32\"",
-			     "\"2001:db8:1::25\", \"2001:db8:20::130\"") ", " MEMBER("B", "monitor", "\"2001:db8:20::/48\"",
-										     "\"2001:db8:20::25\""));
+	const struct member_def defs[] = {
+		{"A", "enforce", "2001:db8::/32", "2001:db8:1::25 2001:db8:20::130"},
+		{"B", "monitor", "2001:db8:20::/48", "2001:db8:20::25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("2001:db8:1::25", ALLOW, 0),
-		SMTP("2001:db8:1::26", BLOCK, 0),
-		SMTP("2001:db8:21::1", BLOCK, 0),
-		SMTP("2001:db8:20::130", WOULD, 1),
-		SMTP("2001:db8:20::25", ALLOW, 1),
-		SMTP("2001:db8:20:ffff::1", WOULD, 1),
+		{"2001:db8:1::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:1::26", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:21::1", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:20::130", 25, SHAPE_TCP, WOULD, 1},
+		{"2001:db8:20::25", 25, SHAPE_TCP, ALLOW, 1},
+		{"2001:db8:20:ffff::1", 25, SHAPE_TCP, WOULD, 1},
 	};
 
 	(void)state;
@@ -789,19 +842,45 @@ test_member_with_own_nested_networks_keeps_servers_in_the_inner_one(void **state
 {
 	/*
 	 * A holds 198.18.0.0/16 and 198.18.5.0/24; B's 198.18.5.0/25 sits
-	 * between them. A's server .200 in A's own /24 is A's server; A's
+	 * inside both. A's server .200 in A's own /24 is A's server; A's
 	 * server .10 lies in B's more specific /25 and is B's host.
 	 */
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("A", "enforce", "\"198.18.0.0/16\", \"198.18.5.0/24\"",
-			     "\"198.18.5.200\", \"198.18.5.10\"") ", " MEMBER("B", "enforce",
-									      "\"198.18.5.0/25\"", ""));
+	const struct member_def defs[] = {
+		{"A", "enforce", "198.18.0.0/16 198.18.5.0/24", "198.18.5.200 198.18.5.10"},
+		{"B", "enforce", "198.18.5.0/25", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("198.18.5.200", ALLOW, 0),
-		SMTP("198.18.5.201", BLOCK, 0),
-		SMTP("198.18.5.10", BLOCK, 1),
-		SMTP("198.18.5.11", BLOCK, 1),
-		SMTP("198.18.6.1", BLOCK, 0),
+		{"198.18.5.200", 25, SHAPE_TCP, ALLOW, 0},
+		{"198.18.5.201", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.18.5.10", 25, SHAPE_TCP, BLOCK, 1},
+		{"198.18.5.11", 25, SHAPE_TCP, BLOCK, 1},
+		{"198.18.6.1", 25, SHAPE_TCP, BLOCK, 0},
+	};
+
+	(void)state;
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
+test_default_route_network_builds_and_yields_to_longer_prefixes(void **state)
+{
+	/* A /0 network is legal; rte_acl refuses rules of priority 0. */
+	const struct member_def defs[] = {
+		{"everyone", "monitor", "0.0.0.0/0 ::/0", "192.0.2.25 2001:db8:20::25"},
+		{"college", "enforce", "198.51.100.0/24 2001:db8:10::/48", "198.51.100.25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
+	const struct probe probes[] = {
+		{"192.0.2.10", 25, SHAPE_TCP, WOULD, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.1", 25, SHAPE_TCP, WOULD, 0},
+		{"2001:db8:20::10", 25, SHAPE_TCP, WOULD, 0},
+		{"2001:db8:20::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"198.51.100.10", 25, SHAPE_TCP, BLOCK, 1},
+		{"198.51.100.25", 25, SHAPE_TCP, ALLOW, 1},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 1},
 	};
 
 	(void)state;
@@ -814,18 +893,20 @@ test_member_with_own_nested_networks_keeps_servers_in_the_inner_one(void **state
 static void
 test_server_prefix_31_allows_both_addresses_and_no_neighbour(void **state)
 {
-	struct gnn_ruleset *rs =
-		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
-				     "\"192.0.2.26/31\", \"2001:db8:10::24/126\""));
+	const struct member_def defs[] = {
+		{"college", "enforce", "192.0.2.0/24 2001:db8:10::/48",
+		 "192.0.2.26/31 2001:db8:10::24/126"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("192.0.2.25", BLOCK, 0),
-		SMTP("192.0.2.26", ALLOW, 0),
-		SMTP("192.0.2.27", ALLOW, 0),
-		SMTP("192.0.2.28", BLOCK, 0),
-		SMTP("2001:db8:10::23", BLOCK, 0),
-		SMTP("2001:db8:10::24", ALLOW, 0),
-		SMTP("2001:db8:10::27", ALLOW, 0),
-		SMTP("2001:db8:10::28", BLOCK, 0),
+		{"192.0.2.25", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.26", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.27", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.28", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:10::23", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:10::24", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::27", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::28", 25, SHAPE_TCP, BLOCK, 0},
 	};
 
 	(void)state;
@@ -837,27 +918,27 @@ static void
 test_server_prefix_wider_than_network_allows_only_the_network(void **state)
 {
 	/*
-	 * The member's network is a /26 but its server prefix the whole /24:
-	 * the /26 is allowed, the rest of the /24 belongs to others or to
-	 * nobody and is judged as such.
+	 * wide's network is a /26 but its server prefix the whole /24: the /26
+	 * is allowed; the rest of the /24 is neighbour's or nobody's.
 	 */
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("wide", "enforce", "\"203.0.113.0/26\", \"2001:db8:10::/48\"",
-			     "\"203.0.113.0/24\", \"2001:db8::/32\"") ", " MEMBER("neighbour", "enforce",
-										  "\"203.0.113.64/26\", \"2001:db8:11::/48\"",
-										  ""));
+	const struct member_def defs[] = {
+		{"wide", "enforce", "203.0.113.0/26 2001:db8:10::/48",
+		 "203.0.113.0/24 2001:db8::/32"},
+		{"neighbour", "enforce", "203.0.113.64/26 2001:db8:11::/48", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("203.0.113.0", ALLOW, 0),
-		SMTP("203.0.113.10", ALLOW, 0),
-		SMTP("203.0.113.63", ALLOW, 0),
-		SMTP("203.0.113.64", BLOCK, 1),
-		SMTP("203.0.113.127", BLOCK, 1),
-		SMTP("203.0.113.128", FWD, NO_MEMBER),
-		SMTP("203.0.113.255", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::1", ALLOW, 0),
-		SMTP("2001:db8:10:ffff::1", ALLOW, 0),
-		SMTP("2001:db8:11::1", BLOCK, 1),
-		SMTP("2001:db8:12::1", FWD, NO_MEMBER),
+		{"203.0.113.0", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.10", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.63", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.64", 25, SHAPE_TCP, BLOCK, 1},
+		{"203.0.113.127", 25, SHAPE_TCP, BLOCK, 1},
+		{"203.0.113.128", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"203.0.113.255", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::1", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10:ffff::1", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:11::1", 25, SHAPE_TCP, BLOCK, 1},
+		{"2001:db8:12::1", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -868,16 +949,18 @@ test_server_prefix_wider_than_network_allows_only_the_network(void **state)
 static void
 test_server_prefix_wider_than_network_spares_a_nested_member(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("wide", "enforce", "\"203.0.113.0/26\"",
-			     "\"203.0.113.0/24\"") ", " MEMBER("inner", "monitor", "\"203.0.113.16/28\"",
-							       "\"203.0.113.17\""));
+	const struct member_def defs[] = {
+		{"wide", "enforce", "203.0.113.0/26", "203.0.113.0/24"},
+		{"inner", "monitor", "203.0.113.16/28", "203.0.113.17"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("203.0.113.15", ALLOW, 0),
-		SMTP("203.0.113.16", WOULD, 1),
-		SMTP("203.0.113.17", ALLOW, 1),
-		SMTP("203.0.113.31", WOULD, 1),
-		SMTP("203.0.113.32", ALLOW, 0),
+		{"203.0.113.15", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.16", 25, SHAPE_TCP, WOULD, 1},
+		{"203.0.113.17", 25, SHAPE_TCP, ALLOW, 1},
+		{"203.0.113.31", 25, SHAPE_TCP, WOULD, 1},
+		{"203.0.113.32", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.64", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 
 	(void)state;
@@ -888,22 +971,20 @@ test_server_prefix_wider_than_network_spares_a_nested_member(void **state)
 static void
 test_server_outside_its_members_networks_has_no_effect(void **state)
 {
-	/*
-	 * A lists 192.0.2.200 (in no member) and 198.51.100.5 (in B's
-	 * network) as servers: neither changes anything.
-	 */
-	struct gnn_ruleset *rs = RULESET(
-		"25",
-		MEMBER("A", "enforce", "\"192.0.2.0/25\", \"2001:db8:10::/48\"",
-		       "\"192.0.2.25\", \"192.0.2.200\", \"198.51.100.5\", \"2001:db8:11::5\"") ", " MEMBER("B", "enforce", "\"198.51.100.0/24\", \"2001:db8:11::/48\"",
-																      ""));
+	/* A's servers .200 (in no member) and B's addresses change nothing. */
+	const struct member_def defs[] = {
+		{"A", "enforce", "192.0.2.0/25 2001:db8:10::/48",
+		 "192.0.2.25 192.0.2.200 198.51.100.5 2001:db8:11::5"},
+		{"B", "enforce", "198.51.100.0/24 2001:db8:11::/48", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("192.0.2.25", ALLOW, 0),
-		SMTP("192.0.2.26", BLOCK, 0),
-		SMTP("192.0.2.200", FWD, NO_MEMBER),
-		SMTP("198.51.100.5", BLOCK, 1),
-		SMTP("2001:db8:11::5", BLOCK, 1),
-		SMTP("2001:db8:10::5", BLOCK, 0),
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.26", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.200", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"198.51.100.5", 25, SHAPE_TCP, BLOCK, 1},
+		{"2001:db8:11::5", 25, SHAPE_TCP, BLOCK, 1},
+		{"2001:db8:10::5", 25, SHAPE_TCP, BLOCK, 0},
 	};
 
 	(void)state;
@@ -916,26 +997,29 @@ test_server_outside_its_members_networks_has_no_effect(void **state)
 static void
 test_ipv4_and_ipv6_members_side_by_side(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("v4only", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\"") ", " MEMBER(
-			      "v6only", "enforce", "\"2001:db8:20::/48\"",
-			      "\"2001:db8:20::25\"") ", " MEMBER("both", "monitor", "\"198.51.100.0/24\", \"2001:db8:30::/48\"", "\"198.51.100.25\", \"2001:db8:30::25\""));
+	const struct member_def defs[] = {
+		{"v4only", "enforce", "192.0.2.0/24", "192.0.2.25"},
+		{"v6only", "enforce", "2001:db8:20::/48", "2001:db8:20::25"},
+		{"both", "monitor", "198.51.100.0/24 2001:db8:30::/48",
+		 "198.51.100.25 2001:db8:30::25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	/* Interleaved families: the burst path must map each result back. */
 	const struct probe probes[] = {
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("2001:db8:20::10", BLOCK, 1),
-		SMTP("198.51.100.10", WOULD, 2),
-		SMTP("2001:db8:30::10", WOULD, 2),
-		SMTP("192.0.2.25", ALLOW, 0),
-		SMTP("2001:db8:20::25", ALLOW, 1),
-		SMTP("198.51.100.25", ALLOW, 2),
-		SMTP("2001:db8:30::25", ALLOW, 2),
-		SMTP("203.0.113.10", FWD, NO_MEMBER),
-		SMTP("2001:db8:40::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:20::10", 25, SHAPE_TCP, BLOCK, 1},
+		{"198.51.100.10", 25, SHAPE_TCP, WOULD, 2},
+		{"2001:db8:30::10", 25, SHAPE_TCP, WOULD, 2},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:20::25", 25, SHAPE_TCP, ALLOW, 1},
+		{"198.51.100.25", 25, SHAPE_TCP, ALLOW, 2},
+		{"2001:db8:30::25", 25, SHAPE_TCP, ALLOW, 2},
+		{"203.0.113.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:40::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
 		{"192.0.2.10", 587, SHAPE_TCP, FWD, NO_MEMBER},
-		SMTP("192.0.2.11", BLOCK, 0),
+		{"192.0.2.11", 25, SHAPE_TCP, BLOCK, 0},
 		{"2001:db8:20::10", 587, SHAPE_TCP, FWD, NO_MEMBER},
-		SMTP("2001:db8:20::11", BLOCK, 1),
+		{"2001:db8:20::11", 25, SHAPE_TCP, BLOCK, 1},
 	};
 
 	(void)state;
@@ -948,14 +1032,16 @@ test_ipv4_and_ipv6_members_side_by_side(void **state)
 static void
 test_ipv4_only_policy_forwards_all_ipv6(void **state)
 {
-	struct gnn_ruleset *rs =
-		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\""));
+	const struct member_def defs[] = {
+		{"college", "enforce", "192.0.2.0/24", "192.0.2.25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("2001:db8::25", FWD, NO_MEMBER),
+		{"2001:db8:10::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8::25", 25, SHAPE_TCP, FWD, NO_MEMBER},
 		{"2001:db8:10::10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
-		SMTP("192.0.2.25", ALLOW, 0),
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
 	};
 
 	(void)state;
@@ -969,13 +1055,15 @@ test_ipv4_only_policy_forwards_all_ipv6(void **state)
 static void
 test_ipv6_only_policy_forwards_all_ipv4(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("college", "enforce", "\"2001:db8:10::/48\"", "\"2001:db8:10::25\""));
+	const struct member_def defs[] = {
+		{"college", "enforce", "2001:db8:10::/48", "2001:db8:10::25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
-		SMTP("192.0.2.10", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::10", BLOCK, 0),
+		{"192.0.2.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 0},
 		{"192.0.2.10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
-		SMTP("2001:db8:10::25", ALLOW, 0),
+		{"2001:db8:10::25", 25, SHAPE_TCP, ALLOW, 0},
 	};
 
 	(void)state;
@@ -986,12 +1074,12 @@ test_ipv6_only_policy_forwards_all_ipv4(void **state)
 }
 
 static void
-test_empty_members_list_forwards_everything(void **state)
+test_empty_members_list_forwards_everything_with_a_source(void **state)
 {
-	struct gnn_ruleset *rs = RULESET("25", "");
+	struct gnn_ruleset *rs = RULESET_TEXT("25", "");
 	const struct probe probes[] = {
-		SMTP("192.0.2.10", FWD, NO_MEMBER),
-		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:10::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
 		{"192.0.2.10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
 		{"2001:db8:10::10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
 		{"192.0.2.10", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
@@ -1010,9 +1098,12 @@ test_empty_members_list_forwards_everything(void **state)
 static void
 test_malformed_from_enforced_member_is_dropped_even_from_its_server(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("enf", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"",
-			     "\"192.0.2.25\", \"2001:db8:10::25\"") ", " MEMBER("mon", "monitor", "\"198.51.100.0/24\", \"2001:db8:20::/48\"", "\"198.51.100.25\"") ", " MEMBER("off", "off", "\"203.0.113.0/24\", \"2001:db8:30::/48\"", "\"203.0.113.25\""));
+	const struct member_def defs[] = {
+		{"enf", "enforce", "192.0.2.0/24 2001:db8:10::/48", "192.0.2.25 2001:db8:10::25"},
+		{"mon", "monitor", "198.51.100.0/24 2001:db8:20::/48", "198.51.100.25"},
+		{"off", "off", "203.0.113.0/24 2001:db8:30::/48", "203.0.113.25"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
 		{"192.0.2.10", 25, SHAPE_TRUNCATED, MDROP, 0},
 		{"192.0.2.25", 25, SHAPE_TRUNCATED, MDROP, 0},
@@ -1030,8 +1121,8 @@ test_malformed_from_enforced_member_is_dropped_even_from_its_server(void **state
 		{"192.0.3.10", 25, SHAPE_TRUNCATED, FWD, NO_MEMBER},
 		{"2001:db8:40::10", 25, SHAPE_FRAGMENT, FWD, NO_MEMBER},
 		/* well-formed neighbours in the same burst keep their verdicts */
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("198.51.100.10", WOULD, 1),
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"198.51.100.10", 25, SHAPE_TCP, WOULD, 1},
 	};
 
 	(void)state;
@@ -1042,9 +1133,11 @@ test_malformed_from_enforced_member_is_dropped_even_from_its_server(void **state
 static void
 test_too_many_vlan_tags_is_dropped_whoever_sent_it(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("mon", "monitor", "\"198.51.100.0/24\"", "\"198.51.100.25\"") ", " MEMBER(
-			      "off", "off", "\"2001:db8:30::/48\"", ""));
+	const struct member_def defs[] = {
+		{"mon", "monitor", "198.51.100.0/24", "198.51.100.25"},
+		{"off", "off", "2001:db8:30::/48", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	const struct probe probes[] = {
 		{"198.51.100.10", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
 		{"198.51.100.25", 25, SHAPE_VLAN_DEPTH, MDROP, NO_MEMBER},
@@ -1065,38 +1158,36 @@ test_too_many_vlan_tags_is_dropped_whoever_sent_it(void **state)
 static void
 test_decide_on_hand_made_infos_follows_the_table(void **state)
 {
-	struct gnn_ruleset *rs = RULESET(
-		"25", MEMBER("off", "off", "\"192.0.2.0/26\"", "") ", " MEMBER(
-			      "mon", "monitor", "\"192.0.2.64/26\"",
-			      "") ", " MEMBER("enf", "enforce", "\"192.0.2.128/26\"", ""));
+	const struct member_def defs[] = {
+		{"off", "off", "192.0.2.0/26", ""},
+		{"mon", "monitor", "192.0.2.64/26", ""},
+		{"enf", "enforce", "192.0.2.128/26", ""},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
 	struct gnn_frame_info info = {.kind = GNN_PARSE_TCP, .family = 4, .dport = 25};
 	int member;
 
 	(void)state;
-	/* Candidate, no lookup result: nobody's. */
+	/* A candidate without a lookup result is nobody's. */
 	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), FWD);
 	assert_int_equal(member, NO_MEMBER);
 	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, false), &member), FWD);
 	assert_int_equal(member, 0);
 	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, true), &member), FWD);
-	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, false), &member),
-			 WOULD);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, false), &member), WOULD);
 	assert_int_equal(member, 1);
-	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, true), &member),
-			 ALLOW);
-	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, false), &member),
-			 BLOCK);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, true), &member), ALLOW);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, false), &member), BLOCK);
 	assert_int_equal(member, 2);
-	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member),
-			 ALLOW);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member), ALLOW);
 
 	info.kind = GNN_PARSE_MALFORMED;
 	info.reason = GNN_MALFORMED_TRUNCATED;
 	assert_true(gnn_ruleset_needs_lookup(rs, &info));
 	assert_int_equal(gnn_ruleset_decide(rs, &info, 0, &member), FWD);
 	assert_int_equal(member, NO_MEMBER);
-	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member),
-			 MDROP);
+	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(2, true), &member), MDROP);
+	assert_int_equal(member, 2);
 	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(1, false), &member), FWD);
 	assert_int_equal(gnn_ruleset_decide(rs, &info, gnn_acl_userdata(0, false), &member), FWD);
 
@@ -1119,30 +1210,34 @@ test_decide_on_hand_made_infos_follows_the_table(void **state)
 static void
 test_same_generation_built_twice_gives_independent_rulesets(void **state)
 {
-	struct gnn_ruleset *first, *second;
+	const struct member_def defs_first[] = {
+		{"A", "enforce", "192.0.2.0/24 2001:db8:10::/48", "192.0.2.25"},
+	};
+	const struct member_def defs_second[] = {
+		{"X", "off", "203.0.113.0/24", ""},
+		{"B", "monitor", "192.0.2.0/25 2001:db8:20::/48", "192.0.2.26"},
+	};
 	const struct probe by_first[] = {
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("192.0.2.200", BLOCK, 0),
-		SMTP("192.0.2.25", ALLOW, 0),
-		SMTP("2001:db8:10::10", BLOCK, 0),
-		SMTP("2001:db8:20::10", FWD, NO_MEMBER),
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.200", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:20::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
 	};
 	const struct probe by_second[] = {
-		SMTP("192.0.2.10", WOULD, 1),
-		SMTP("192.0.2.200", FWD, NO_MEMBER),
-		SMTP("192.0.2.25", WOULD, 1),
-		SMTP("192.0.2.26", ALLOW, 1),
-		SMTP("2001:db8:10::10", FWD, NO_MEMBER),
-		SMTP("2001:db8:20::10", WOULD, 1),
+		{"192.0.2.10", 25, SHAPE_TCP, WOULD, 1},
+		{"192.0.2.200", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"192.0.2.25", 25, SHAPE_TCP, WOULD, 1},
+		{"192.0.2.26", 25, SHAPE_TCP, ALLOW, 1},
+		{"2001:db8:10::10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+		{"2001:db8:20::10", 25, SHAPE_TCP, WOULD, 1},
 	};
+	struct gnn_ruleset *first, *second;
 
 	(void)state;
-	first = build(policy_from("25", MEMBER("A", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"", "\"192.0.2.25\""),
-				  __FILE__, __LINE__),
-		      1000, __FILE__, __LINE__);
-	second = build(policy_from("25", MEMBER("X", "off", "\"203.0.113.0/24\"", "") ", " MEMBER("B", "monitor", "\"192.0.2.0/25\", \"2001:db8:20::/48\"", "\"192.0.2.26\""),
-				   __FILE__, __LINE__),
-		       1000, __FILE__, __LINE__);
+	/* rte_acl_create() returns the live context when a name is reused. */
+	first = build(POLICY("25", defs_first), 1000, __FILE__, __LINE__);
+	second = build(POLICY("25", defs_second), 1000, __FILE__, __LINE__);
 	assert_ptr_not_equal(first->acl4, second->acl4);
 	assert_ptr_not_equal(first->acl6, second->acl6);
 	JUDGE(first, by_first);
@@ -1152,11 +1247,9 @@ test_same_generation_built_twice_gives_independent_rulesets(void **state)
 	gnn_ruleset_free(first);
 	JUDGE(second, by_second);
 
-	/* The generation's number can be used again once both are gone. */
+	/* The number can be used again once both are gone. */
 	gnn_ruleset_free(second);
-	first = build(policy_from("25", MEMBER("A", "enforce", "\"192.0.2.0/24\", \"2001:db8:10::/48\"", "\"192.0.2.25\""),
-				  __FILE__, __LINE__),
-		      1000, __FILE__, __LINE__);
+	first = build(POLICY("25", defs_first), 1000, __FILE__, __LINE__);
 	JUDGE(first, by_first);
 	gnn_ruleset_free(first);
 }
@@ -1164,16 +1257,21 @@ test_same_generation_built_twice_gives_independent_rulesets(void **state)
 static void
 test_next_generation_replaces_rules_while_old_stays_valid(void **state)
 {
-	struct gnn_ruleset *old = RULESET("25", MEMBER("college", "monitor", "\"192.0.2.0/24\"", ""));
-	struct gnn_ruleset *new =
-		RULESET("25", MEMBER("college", "enforce", "\"192.0.2.0/24\"", "\"192.0.2.25\""));
+	const struct member_def defs_old[] = {
+		{"college", "monitor", "192.0.2.0/24", ""},
+	};
+	const struct member_def defs_new[] = {
+		{"college", "enforce", "192.0.2.0/24", "192.0.2.25"},
+	};
+	struct gnn_ruleset *old = RULESET("25", defs_old);
+	struct gnn_ruleset *new = RULESET("25", defs_new);
 	const struct probe by_old[] = {
-		SMTP("192.0.2.10", WOULD, 0),
-		SMTP("192.0.2.25", WOULD, 0),
+		{"192.0.2.10", 25, SHAPE_TCP, WOULD, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, WOULD, 0},
 	};
 	const struct probe by_new[] = {
-		SMTP("192.0.2.10", BLOCK, 0),
-		SMTP("192.0.2.25", ALLOW, 0),
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
 	};
 
 	(void)state;
@@ -1196,7 +1294,7 @@ test_free_of_null_ruleset_is_harmless(void **state)
 
 #define LARGE_MEMBERS 1000
 
-/* Member i: 198.18.0.0/15 cut into /25s, and 2001:db8:i::/48. */
+/* Member i: the i-th /25 of 198.18.0.0/15, and 2001:db8:i::/48 (i in hex). */
 static void
 large_v4(unsigned int i, unsigned int host, char *buf, size_t size)
 {
@@ -1221,63 +1319,69 @@ large_host_verdict(unsigned int i)
 	return verdicts[i % 3];
 }
 
+/* Appends a well-formed TCP probe; returns the new count. */
+static uint32_t
+add_probe(struct probe *probes, uint32_t n, const char *src, uint16_t dport,
+	  enum gnn_verdict verdict, int member)
+{
+	probes[n] = (struct probe){src, dport, SHAPE_TCP, verdict, member};
+	return n + 1;
+}
+
 static void
 test_thousand_members_build_and_judge_a_sample(void **state)
 {
-	size_t size = (size_t)LARGE_MEMBERS * 256, off = 0;
-	char *members = malloc(size);
 	struct probe probes[6 * (LARGE_MEMBERS / 7 + 1) + 2];
-	char (*addr)[48] = calloc(RTE_DIM(probes), sizeof(*addr));
+	char(*addr)[48] = calloc(RTE_DIM(probes), sizeof(*addr));
+	char *members = NULL;
 	struct gnn_ruleset *rs;
+	size_t size = 0;
 	uint32_t n = 0;
+	FILE *f;
 
 	(void)state;
-	assert_non_null(members);
 	assert_non_null(addr);
+	f = open_memstream(&members, &size);
+	assert_non_null(f);
 	for (unsigned int i = 0; i < LARGE_MEMBERS; i++) {
 		char net[32], server[32];
 
 		large_v4(i, 0, net, sizeof(net));
 		large_v4(i, 25, server, sizeof(server));
-		off += (size_t)snprintf(members + off, size - off,
-					"%s{ name = \"m%u\"; mode = \"%s\";"
-					" networks = [ \"%s/25\", \"2001:db8:%x::/48\" ];"
-					" mail_servers = [ \"%s\", \"2001:db8:%x::25\" ]; }\n",
-					i ? ", " : "", i, large_mode(i), net, i, server, i);
-		assert_true(off < size);
+		fprintf(f,
+			"%s{ name = \"m%u\"; mode = \"%s\";"
+			" networks = [ \"%s/25\", \"2001:db8:%x::/48\" ];"
+			" mail_servers = [ \"%s\", \"2001:db8:%x::25\" ]; }\n",
+			i ? ", " : "", i, large_mode(i), net, i, server, i);
 	}
-	rs = RULESET("25", members);
+	assert_int_equal(fclose(f), 0);
+	rs = RULESET_TEXT("25", members);
 	free(members);
 	assert_int_equal(rs->n_members, LARGE_MEMBERS);
 	assert_int_equal(rs->n_rules4, 2 * LARGE_MEMBERS);
 	assert_int_equal(rs->n_rules6, 2 * LARGE_MEMBERS);
 
-	/* Every 7th member: host, server and last address, in both families. */
+	/* Every 7th member, in one burst: hosts and servers of both families. */
 	for (unsigned int i = 0; i < LARGE_MEMBERS; i += 7) {
 		enum gnn_verdict server = i % 3 == 2 ? FWD : ALLOW;
+		enum gnn_verdict host = large_host_verdict(i);
 
 		large_v4(i, 10, addr[n], sizeof(addr[n]));
-		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
-		n++;
+		n = add_probe(probes, n, addr[n], 25, host, (int)i);
 		snprintf(addr[n], sizeof(addr[n]), "2001:db8:%x::25", i);
-		probes[n] = (struct probe)SMTP(addr[n], server, (int)i);
-		n++;
+		n = add_probe(probes, n, addr[n], 25, server, (int)i);
 		large_v4(i, 25, addr[n], sizeof(addr[n]));
-		probes[n] = (struct probe)SMTP(addr[n], server, (int)i);
-		n++;
+		n = add_probe(probes, n, addr[n], 25, server, (int)i);
 		snprintf(addr[n], sizeof(addr[n]), "2001:db8:%x:ffff::1", i);
-		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
-		n++;
+		n = add_probe(probes, n, addr[n], 25, host, (int)i);
 		large_v4(i, 127, addr[n], sizeof(addr[n]));
-		probes[n] = (struct probe)SMTP(addr[n], large_host_verdict(i), (int)i);
-		n++;
+		n = add_probe(probes, n, addr[n], 25, host, (int)i);
 		large_v4(i, 26, addr[n], sizeof(addr[n]));
-		probes[n] = (struct probe){addr[n], 587, SHAPE_TCP, FWD, NO_MEMBER};
-		n++;
+		n = add_probe(probes, n, addr[n], 587, FWD, NO_MEMBER);
 	}
 	/* Past the last member: 198.18.0.0 + 1000 * 128 is 198.19.244.0. */
-	probes[n++] = (struct probe)SMTP("198.19.244.1", FWD, NO_MEMBER);
-	probes[n++] = (struct probe)SMTP("2001:db8:3e8::1", FWD, NO_MEMBER);
+	n = add_probe(probes, n, "198.19.244.1", 25, FWD, NO_MEMBER);
+	n = add_probe(probes, n, "2001:db8:3e8::1", 25, FWD, NO_MEMBER);
 	assert_true(n <= RTE_DIM(probes));
 
 	judge_burst(rs, probes, n, NULL, __FILE__, __LINE__);
@@ -1289,12 +1393,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_enforce_allows_servers_blocks_other_hosts_forwards_non_members),
+		cmocka_unit_test(
+			test_enforce_allows_servers_blocks_other_hosts_forwards_non_members),
 		cmocka_unit_test(test_monitor_allows_servers_would_block_other_hosts),
 		cmocka_unit_test(test_off_forwards_servers_and_hosts_but_names_the_member),
 		cmocka_unit_test(test_other_ports_and_udp_are_forwarded_without_a_lookup),
 		cmocka_unit_test(test_each_of_several_blocked_ports_is_judged),
-		cmocka_unit_test(test_blocked_ports_at_the_ends_of_the_range_are_judged),
+		cmocka_unit_test(test_blocked_ports_at_bitmap_word_edges_are_judged),
 		cmocka_unit_test(test_members_keep_their_mode_slot_and_policy_order),
 		cmocka_unit_test(test_acl_userdata_round_trips_member_and_server_flag),
 		cmocka_unit_test(test_nested_member_owns_its_hosts_and_outer_member_the_rest),
@@ -1302,7 +1407,9 @@ main(void)
 		cmocka_unit_test(test_three_levels_of_nesting_ipv4),
 		cmocka_unit_test(test_three_levels_of_nesting_ipv6),
 		cmocka_unit_test(test_nested_ipv6_48_in_32_with_servers_at_both_levels),
-		cmocka_unit_test(test_member_with_own_nested_networks_keeps_servers_in_the_inner_one),
+		cmocka_unit_test(
+			test_member_with_own_nested_networks_keeps_servers_in_the_inner_one),
+		cmocka_unit_test(test_default_route_network_builds_and_yields_to_longer_prefixes),
 		cmocka_unit_test(test_server_prefix_31_allows_both_addresses_and_no_neighbour),
 		cmocka_unit_test(test_server_prefix_wider_than_network_allows_only_the_network),
 		cmocka_unit_test(test_server_prefix_wider_than_network_spares_a_nested_member),
@@ -1310,8 +1417,9 @@ main(void)
 		cmocka_unit_test(test_ipv4_and_ipv6_members_side_by_side),
 		cmocka_unit_test(test_ipv4_only_policy_forwards_all_ipv6),
 		cmocka_unit_test(test_ipv6_only_policy_forwards_all_ipv4),
-		cmocka_unit_test(test_empty_members_list_forwards_everything),
-		cmocka_unit_test(test_malformed_from_enforced_member_is_dropped_even_from_its_server),
+		cmocka_unit_test(test_empty_members_list_forwards_everything_with_a_source),
+		cmocka_unit_test(
+			test_malformed_from_enforced_member_is_dropped_even_from_its_server),
 		cmocka_unit_test(test_too_many_vlan_tags_is_dropped_whoever_sent_it),
 		cmocka_unit_test(test_decide_on_hand_made_infos_follows_the_table),
 		cmocka_unit_test(test_same_generation_built_twice_gives_independent_rulesets),
