@@ -3,7 +3,8 @@
 /*
  * libFuzzer harness of the config loader: the input is the text of a
  * config file. Everything the loader returns is freed again, so
- * LeakSanitizer sees any leak. Invariants (a trap when broken):
+ * LeakSanitizer sees any leak. Ports exist unless their name starts with
+ * "missing", as gnnd's check would say. Invariants (a trap when broken):
  * - a policy comes back exactly when no error was reported;
  * - every message reads "<name>:..." with the name we gave;
  * - a policy that came back holds what gnn_policy.h promises: sorted,
@@ -26,9 +27,33 @@
 
 #define NAME	"fuzz.conf"
 #define INCLUDE "@include"
+#define MISSING "missing"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *
+__lsan_default_suppressions(void);
+
+/*
+ * libconfig before 1.7.3 (Debian 12 ships 1.5) leaks the text of a string
+ * token that a syntax error discards (hyperrealm/libconfig#142, fixed by
+ * #155): config_init, config_read_string, config_destroy alone leak it.
+ * Only what its scanner allocates is suppressed; a setting left behind
+ * (from the parser) or anything of ours is still reported.
+ */
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:strbuf_append\n"
+	       "leak:libconfig_yylex\n";
+}
+
+static bool
+port_exists(const char *name, void *arg)
+{
+	CHECK(arg == NULL && name != NULL);
+	return strncmp(name, MISSING, strlen(MISSING)) != 0;
+}
 
 static void
 check_messages(char *const *msgs, unsigned int n)
@@ -80,6 +105,8 @@ check_policy(const struct gnn_policy *pol)
 	for (unsigned int i = 0; i < pol->n_port_pairs; i++) {
 		check_name(pol->port_pairs[i].inside);
 		check_name(pol->port_pairs[i].outside);
+		CHECK(port_exists(pol->port_pairs[i].inside, NULL));
+		CHECK(port_exists(pol->port_pairs[i].outside, NULL));
 		CHECK(strcmp(pol->port_pairs[i].inside, pol->port_pairs[i].outside) != 0);
 	}
 	CHECK(gnn_policy_same_ports(pol, pol));
@@ -108,7 +135,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/*
 	 * @include makes libconfig read the named file from disk (whose
-	 * settings and messages carry that file's name): out of scope for a
+	 * settings and messages carry that file's name; libconfig even exits
+	 * the process on some, hyperrealm/libconfig#292): out of scope for a
 	 * harness that must not depend on the files around it.
 	 */
 	if (memmem(data, size, INCLUDE, strlen(INCLUDE)) != NULL)
@@ -120,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
-	pol = gnn_policy_load_string(text, NAME, NULL, NULL, &diag);
+	pol = gnn_policy_load_string(text, NAME, port_exists, NULL, &diag);
 	CHECK((pol == NULL) == (diag.n_errors > 0));
 	check_messages(diag.errors, diag.n_errors);
 	check_messages(diag.warnings, diag.n_warnings);

@@ -257,6 +257,7 @@ def handcrafted():
     # IPv4: options, the largest header, padding, bad fields, truncation.
     f["v4-opts-rr"] = eth(0x0800, ipv4(t, opts=bytes([7, 11, 4]) + bytes(9)))
     f["v4-ihl15"] = eth(0x0800, ipv4(t, opts=bytes([1]) * 40))
+    f["v4-ihl15-cut"] = eth(0x0800, ipv4(t, opts=bytes([1]) * 40)[:30])
     f["v4-padding"] = eth(0x0800, ipv4(tcp(flags=0x10)) + bytes(6))
     f["v4-ihl4"] = eth(0x0800, ipv4(t, ihl=4))
     f["v4-version6"] = eth(0x0800, ipv4(t, ver=6))
@@ -383,6 +384,8 @@ def policies():
     p["err-ports-empty"] = conf([M1], ports="ports = ( );\n")
     p["err-ports-too-many"] = conf([M1], ports="ports = (\n%s\n);\n" % ",\n".join(
         '  { inside = "i%d"; outside = "o%d"; }' % (i, i) for i in range(17)))
+    p["err-port-not-found"] = conf([M1], ports=(
+        'ports = ( { inside = "missing0"; outside = "net_af_packet1"; } );\n'))
     p["err-pair-not-group"] = conf([M1], ports='ports = ( "a", [ 1 ] );\n')
     p["err-pair-fields"] = conf([M1], ports=(
         'ports = ( { inside = 1; outsid = "b"; },\n'

@@ -344,6 +344,7 @@ class TestBed:
             raise ValueError("prefix %r: 1-13 letters/digits" % prefix)
         self.prefix = prefix
         self.ns_in, self.ns_out = prefix + "-in", prefix + "-out"
+        self.ns_wire = prefix + "-wire"
         self.host_in, self.host_out = prefix + "i0", prefix + "o0"
         self.ns_if_in, self.ns_if_out = prefix + "i1", prefix + "o1"
         self.mac_in, self.mac_out = MAC_IN, MAC_OUT
@@ -415,6 +416,17 @@ class TestBed:
         return self
 
     def _up(self):
+        # The wire namespace holds the host ends and runs the filter. Not
+        # the root namespace: DPDK 22.11's af_packet PMD joins a PACKET_FANOUT
+        # group numbered getpid() ^ ifindex, unique only per namespace, so
+        # two filters side by side in one namespace sometimes collide and
+        # lose a port ("could not set PACKET_FANOUT"). It also keeps the
+        # host's own addresses (and ARP for them) off the bed.
+        sh("ip", "netns", "add", self.ns_wire)
+        for key in ("all", "default"):
+            # The host ends are only a wire: no IPv6 link-local, ND, MLD.
+            sh("ip", "netns", "exec", self.ns_wire, "sysctl", "-qw",
+               "net.ipv6.conf.%s.disable_ipv6=1" % key)
         for side in ("in", "out"):
             ns, host, peer = (self.ns(side), self._host(side), self.ns_if(side))
             sh("ip", "netns", "add", ns)
@@ -425,14 +437,9 @@ class TestBed:
                              ("net.ipv6.conf.all.router_solicitations", 0),
                              ("net.ipv6.conf.default.router_solicitations", 0)):
                 sh("ip", "netns", "exec", ns, "sysctl", "-qw", "%s=%d" % (key, val))
-            sh("ip", "link", "add", host, "type", "veth", "peer", "name", peer,
-               "netns", ns)
-            # The host end is only a wire for DPDK: no IPv6 (no link-local,
-            # ND, MLD) and no ARP. Otherwise the root namespace answers ARP
-            # for its own addresses through it -- which can be bed addresses
-            # (a machine may itself be 192.0.2.2 behind a 192.0.2.1 gateway).
-            sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % host)
-            sh("ip", "link", "set", host, "arp", "off", "up")
+            sh("ip", "-n", self.ns_wire, "link", "add", host, "type", "veth",
+               "peer", "name", peer, "netns", ns)
+            sh("ip", "-n", self.ns_wire, "link", "set", host, "arp", "off", "up")
             mac = self.mac_in if side == "in" else self.mac_out
             sh("ip", "-n", ns, "link", "set", peer, "address", mac)
             sh("ip", "-n", ns, "link", "set", "lo", "up")
@@ -474,8 +481,7 @@ class TestBed:
             with contextlib.suppress(Exception):
                 _stop_proc(proc, timeout=5)
         self._procs.clear()
-        for side in ("in", "out"):
-            ns = self.ns(side)
+        for ns in (self.ns_wire, self.ns_in, self.ns_out):
             if Path("/run/netns", ns).exists():
                 # Whatever still runs in our own namespace was started for
                 # this bed (e.g. by a demo that died): stop it by pid.
@@ -483,12 +489,10 @@ class TestBed:
                 for pid in pids:
                     with contextlib.suppress(ProcessLookupError, ValueError):
                         os.kill(int(pid), signal.SIGKILL)
+                # Deleting a namespace deletes its veth ends, and so the pairs.
                 p = sh("ip", "netns", "del", ns, check=False)
                 if p.returncode:
                     errors.append(p.stderr.strip())
-            # Deleting the namespace deletes the peer and so the pair; make sure.
-            if Path("/sys/class/net", self._host(side)).exists():
-                sh("ip", "link", "del", self._host(side), check=False)
         if self._own_workdir and self._workdir is not None and \
                 not os.environ.get("GNN_KEEP_WORKDIR"):
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -538,6 +542,34 @@ class TestBed:
         return ["--vdev=net_pcap%d,rx_iface_in=%s,tx_iface=%s" % (i, h, h)
                 for i, h in enumerate((self.host_in, self.host_out))]
 
+    def wire_cmd(self):
+        """Command prefix that runs a filter where the host ends are:
+        ["ip", "netns", "exec", "<p>-wire"]."""
+        return ["ip", "netns", "exec", self.ns_wire]
+
+    def write_config(self, members, blocked_ports=(25,), name="gnn.conf"):
+        """Write a gnnd config for this bed's two ports into the workdir.
+
+        members: [{"name", "mode", "networks": [...], "mail_servers": [...]}].
+        Returns its path."""
+        def strings(items):
+            return "[ %s ]" % ", ".join(json.dumps(str(i)) for i in items)
+        inside, outside = self.port_names()
+        lines = ["blocked_ports = [ %s ];" % ", ".join(str(p) for p in blocked_ports),
+                 "ports = ( { inside = \"%s\"; outside = \"%s\"; } );" % (inside, outside),
+                 "members = ("]
+        for i, m in enumerate(members):
+            lines += ["  {",
+                      "    name = %s;" % json.dumps(m["name"]),
+                      "    mode = %s;" % json.dumps(m.get("mode", "enforce")),
+                      "    networks = %s;" % strings(m.get("networks", [])),
+                      "    mail_servers = %s;" % strings(m.get("mail_servers", [])),
+                      "  }" + ("," if i < len(members) - 1 else "")]
+        lines.append(");")
+        path = self.workdir / name
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
     def eal_args(self):
         """EAL options for the filter: lcores, --no-pci, --in-memory, the two
         vdevs (net_af_packet0 = inside, net_af_packet1 = outside; or
@@ -554,7 +586,7 @@ class TestBed:
             raise BedError("a filter is already running")
         sock = Path(socket_path) if socket_path else self.workdir / "gnnd.sock"
         log = self.workdir / "gnnd.log"
-        cmd = [self.gnnd] + self.eal_args() + \
+        cmd = self.wire_cmd() + [self.gnnd] + self.eal_args() + \
             ["--", "-f", str(config), "-s", str(sock)] + list(args)
         f = Filter("gnnd", self._spawn(cmd, log), log, sock)
         self.filter = f
@@ -584,7 +616,7 @@ class TestBed:
         # stdbuf: its stdout is a file, and block-buffered it would hold
         # back the "Press enter to exit" we wait for. A small mbuf pool:
         # the default (~340 MB) leaves no hugepages for a second instance.
-        cmd = ["stdbuf", "-oL", "-eL", TESTPMD] + self.eal_args() + \
+        cmd = self.wire_cmd() + ["stdbuf", "-oL", "-eL", TESTPMD] + self.eal_args() + \
             ["--", "--forward-mode=io", "--auto-start",
              "--total-num-mbufs=8192"] + list(args)
         f = Filter("testpmd", self._spawn(cmd, log, stdin=subprocess.PIPE), log)
@@ -701,7 +733,7 @@ class TestBed:
         """Shell assignments describing the bed, for eval in bash."""
         env = {
             "GNN_PREFIX": self.prefix,
-            "NS_IN": self.ns_in, "NS_OUT": self.ns_out,
+            "NS_IN": self.ns_in, "NS_OUT": self.ns_out, "NS_WIRE": self.ns_wire,
             "HOST_IN": self.host_in, "HOST_OUT": self.host_out,
             "NS_IF_IN": self.ns_if_in, "NS_IF_OUT": self.ns_if_out,
             "GNN_EAL": shlex.join(self.eal_args()),
