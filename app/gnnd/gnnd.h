@@ -19,6 +19,9 @@ struct json_t;
 #define GNN_BURST 32
 #define GNN_MAX_UNITS 16     /* RX queues one worker may poll */
 #define GNN_TOP_RING_SIZE 4096
+/* Largest header span a chained frame is copied out for: 8 IPv6 extension
+ * headers of the longest kind, plus Ethernet, tags, IPv6 and TCP. */
+#define GNN_LINEAR_MAX (8 * 2048 + 512)
 
 #define GNN_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, GNN_LOGTYPE, "gnnd: " fmt "\n", ##__VA_ARGS__)
@@ -48,6 +51,7 @@ struct gnn_worker {
 	struct rte_ring *top_ring; /* worker: enqueue, ctrl: dequeue */
 	int running;               /* worker: w, ctrl: r (atomic) */
 	struct gnn_lcore_stats stats __rte_cache_aligned; /* worker: rw, ctrl: ro */
+	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
 } __rte_cache_aligned;
 
 struct gnn_port {

@@ -47,20 +47,40 @@ report_source(struct gnn_worker *w, const struct gnn_frame_info *info, uint16_t 
 		w->stats.top_lost++;
 }
 
+/*
+ * Parse one frame. Headers are read from the first segment; a chained frame
+ * (jumbo frame, pcap) whose headers run past it is copied out and parsed
+ * again, so a long IPv6 extension chain is judged, not called truncated.
+ */
+static void
+parse_mbuf(struct gnn_worker *w, const struct rte_mbuf *m, struct gnn_frame_info *info)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t head = rte_pktmbuf_data_len(m);
+	const uint8_t *copy;
+
+	gnn_parse_frame_segmented(rte_pktmbuf_mtod(m, const uint8_t *), head, len, info);
+	if (likely(info->kind != GNN_PARSE_MALFORMED || head >= len))
+		return;
+	if (info->reason != GNN_MALFORMED_TRUNCATED && info->reason != GNN_MALFORMED_FRAG_NO_L4)
+		return;
+	head = RTE_MIN(len, (uint32_t)sizeof(w->linear));
+	copy = rte_pktmbuf_read(m, 0, head, w->linear);
+	if (copy != NULL)
+		gnn_parse_frame_segmented(copy, head, len, info);
+}
+
 /* Parse the burst and classify the sources that need it. */
 static void
-classify_burst(const struct gnn_ruleset *rs, struct rte_mbuf **pkts, uint16_t n,
-	       struct burst_keys *k)
+classify_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf **pkts,
+	       uint16_t n, struct burst_keys *k)
 {
 	k->n[0] = 0;
 	k->n[1] = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct gnn_frame_info *info = &k->info[i];
-		/* Headers sit in the first segment; a chained mbuf (jumbo frame,
-		 * pcap) still has its whole length judged. */
-		gnn_parse_frame_segmented(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					  rte_pktmbuf_data_len(pkts[i]),
-					  rte_pktmbuf_pkt_len(pkts[i]), info);
+
+		parse_mbuf(w, pkts[i], info);
 		k->result[i] = 0;
 		if (gnn_ruleset_needs_lookup(rs, info)) {
 			unsigned int fam = info->family == 6;
@@ -87,7 +107,7 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf 
 	struct rte_mbuf *drop[GNN_BURST];
 	uint16_t n_fwd = 0, n_drop = 0;
 
-	classify_burst(rs, pkts, n, &k);
+	classify_burst(w, rs, pkts, n, &k);
 	for (uint16_t i = 0; i < n; i++) {
 		const struct gnn_frame_info *info = &k.info[i];
 		int member;

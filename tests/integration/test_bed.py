@@ -143,15 +143,14 @@ class BedLifecycle(unittest.TestCase):
     def test_down_leaves_nothing(self):
         bed = TestBed()
         with bed:
-            names = [bed.ns_in, bed.ns_out]
-            links = [bed.host_in, bed.host_out]
+            names = [bed.ns_in, bed.ns_out, bed.ns_wire]
             workdir = bed.workdir
             for ns in names:
                 self.assertTrue(Path("/run/netns", ns).exists())
+            # The root namespace is untouched: no bed interface in it.
+            self.assertFalse(Path("/sys/class/net", bed.host_in).exists())
         for ns in names:
             self.assertFalse(Path("/run/netns", ns).exists())
-        for link in links:
-            self.assertFalse(Path("/sys/class/net", link).exists())
         self.assertFalse(workdir.exists())
 
     def test_down_after_failure(self):

@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """gnn test bed: two network namespaces joined through an inline DPDK filter.
 
-    ns <p>-in                  root namespace                    ns <p>-out
+    ns <p>-in                    ns <p>-wire                       ns <p>-out
     <p>i1 ==veth== <p>i0 [net_af_packet0] FILTER [net_af_packet1] <p>o0 ==veth== <p>o1
 
 One flat L2 segment crosses the filter: every prefix the bed uses is
 on-link on both namespace ends, so no router is needed. Hosts are extra
 addresses (/32, /128 nodad) on the namespace ends; a client picks its source
 with swaks --local-interface. The filter (gnnd, or dpdk-testpmd in io mode
-as a stand-in) runs in the root namespace on the host ends.
+as a stand-in) runs in a third namespace, <p>-wire, that holds the host ends
+(`ip netns exec <p>-wire gnnd ...`): the root namespace is left untouched.
 
 As a library (run tests with /usr/bin/python3: Debian's scapy and aiosmtpd
 live there):
@@ -24,7 +25,9 @@ live there):
 As a command (used by tools/demo):
 
     testbed.py up [--prefix P]      make the bed, leave it up, print shell
-                                    assignments (NS_IN, NS_OUT, GNN_EAL, ...)
+                                    assignments (NS_IN, NS_OUT, NS_WIRE,
+                                    GNN_EAL, ...); run the filter with
+                                    ip netns exec $NS_WIRE
     testbed.py down --prefix P      tear it down (idempotent)
     testbed.py mem-args             set up hugepages, print the EAL memory args
 
@@ -324,10 +327,13 @@ class TestBed:
     """Namespaces, veths, addresses, routes; the filter and the peers.
 
     Names, from the prefix p (at most 13 characters):
-      ns_in = "<p>-in", ns_out = "<p>-out"           namespaces
-      host_in = "<p>i0" (net_af_packet0, inside), host_out = "<p>o0"
-      (net_af_packet1, outside)                       root-namespace ends
-      ns_if_in = "<p>i1", ns_if_out = "<p>o1"         namespace ends
+      ns_in = "<p>-in", ns_out = "<p>-out"           the two sides
+      ns_wire = "<p>-wire"                            the filter runs here
+      host_in = "<p>i0" (net_af_packet0, inside),     host ends, in ns_wire
+      host_out = "<p>o0" (net_af_packet1, outside)
+      ns_if_in = "<p>i1", ns_if_out = "<p>o1"         the sides' ends
+    pmd="pcap" takes the host ends with net_pcap0/1 instead (libpcap keeps
+    802.1ad tags that the af_packet PMD rewrites to 802.1Q).
     """
 
     __test__ = False  # not a pytest test class
