@@ -315,6 +315,7 @@ int
 gnn_ctrl_run(void)
 {
 	int rc = gnn_sock_open(gnnd.opt.socket_path, gnnd.opt.socket_group, ctrl.signal_fd);
+	time_t last_link_check = 0;
 
 	if (rc != 0)
 		return rc;
@@ -322,11 +323,17 @@ gnn_ctrl_run(void)
 		gnnd.n_workers, gnnd.opt.socket_path);
 	while (!__atomic_load_n(&gnnd.quit, __ATOMIC_RELAXED)) {
 		bool signalled = false;
+		time_t t;
 
 		gnn_sock_poll(POLL_MS, &signalled);
 		if (signalled)
 			handle_signals();
 		gnn_top_drain();
+		t = time(NULL);
+		if (t != last_link_check) {
+			gnn_ports_watch_links();
+			last_link_check = t;
+		}
 	}
 	return 0;
 }

@@ -98,6 +98,8 @@ bool
 gnn_port_exists(const char *name, void *arg);
 unsigned int
 gnn_ports_mbufs_in_use(void);
+void
+gnn_ports_watch_links(void);
 
 /* ctrl.c — control lcore only (the getters: any control-plane thread). */
 int

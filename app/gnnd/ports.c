@@ -21,7 +21,7 @@ RTE_LOG_REGISTER(gnn_logtype_ports, gnn.ports, INFO);
 
 #define RX_DESC 1024
 #define TX_DESC 1024
-#define MBUF_CACHE 256
+#define MBUF_CACHE 256u
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
@@ -64,8 +64,9 @@ pool_for_socket(int socket, unsigned int n_mbufs)
 	if (pools[socket] != NULL)
 		return pools[socket];
 	snprintf(name, sizeof(name), "gnn_mbuf_%d", socket);
-	pools[socket] = rte_pktmbuf_pool_create(name, n_mbufs, MBUF_CACHE, 0,
-						RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	/* A small pool (--mbufs) must not vanish into the per-lcore caches. */
+	pools[socket] = rte_pktmbuf_pool_create(name, n_mbufs, RTE_MIN(MBUF_CACHE, n_mbufs / 8),
+						0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (pools[socket] == NULL)
 		GNN_LOG(ERR, "cannot create %u mbufs on socket %d: %s", n_mbufs, socket,
 			rte_strerror(rte_errno));
@@ -230,6 +231,26 @@ gnn_ports_setup(const struct gnn_policy *policy)
 			port->inside ? "inside" : "outside", port->n_queues, port->socket_id);
 	}
 	return 0;
+}
+
+/* Log link changes; the control lcore calls this about once a second. */
+void
+gnn_ports_watch_links(void)
+{
+	static int last[GNN_STATS_MAX_PORTS];
+
+	for (unsigned int p = 0; p < gnnd.n_ports; p++) {
+		struct rte_eth_link link = {0};
+		int state;
+
+		if (rte_eth_link_get_nowait(gnnd.ports[p].port_id, &link) != 0)
+			continue;
+		state = link.link_status == RTE_ETH_LINK_UP ? 1 : -1;
+		if (last[p] != 0 && state != last[p])
+			GNN_LOG(WARNING, "port %s: link %s", gnnd.ports[p].name,
+				state > 0 ? "up" : "down");
+		last[p] = state;
+	}
 }
 
 void

@@ -53,6 +53,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -499,6 +500,8 @@ class TestBed:
                 p = sh("ip", "netns", "del", ns, check=False)
                 if p.returncode:
                     errors.append(p.stderr.strip())
+        # The runtime directory a --file-prefix run leaves behind.
+        shutil.rmtree(Path("/run/dpdk", self.prefix), ignore_errors=True)
         if self._own_workdir and self._workdir is not None and \
                 not os.environ.get("GNN_KEEP_WORKDIR"):
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -577,11 +580,17 @@ class TestBed:
         return path
 
     def eal_args(self):
-        """EAL options for the filter: lcores, --no-pci, --in-memory, the two
-        vdevs (net_af_packet0 = inside, net_af_packet1 = outside; or
-        net_pcap0/1) and the memory args (hugepages, or --no-huge -m 512)."""
-        return ["-l", self.lcores, "--no-pci", "--in-memory"] + \
-            self.vdev_args() + self.mem_args()
+        """EAL options for the filter: lcores, --no-pci, the two vdevs
+        (net_af_packet0 = inside, net_af_packet1 = outside; or net_pcap0/1),
+        memory: hugepages with --in-memory, or else --no-huge -m 512 with
+        --file-prefix=<prefix> (--no-huge implies legacy memory, which
+        --in-memory refuses)."""
+        mem = self.mem_args()
+        if "--no-huge" in mem:
+            mem = mem + ["--file-prefix=%s" % self.prefix]
+        else:
+            mem = ["--in-memory"] + mem
+        return ["-l", self.lcores, "--no-pci"] + self.vdev_args() + mem
 
     def start_gnnd(self, config, socket_path=None, args=(), ready_timeout=30):
         """Start gnnd inline with config; wait until its socket accepts.
@@ -782,7 +791,6 @@ def _install_handlers():
     atexit.register(_cleanup_all)
     # SIGINT already raises KeyboardInterrupt; make SIGTERM/SIGHUP unwind
     # the stack too (with-blocks, finally, atexit) instead of killing us.
-    import threading
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGHUP):
             if signal.getsignal(sig) in (signal.SIG_DFL, None):
