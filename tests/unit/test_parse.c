@@ -346,6 +346,27 @@ test_segmented_frame_judged_on_whole_length(void **state)
 	assert_int_equal(info.family, 6);
 }
 
+/* A first fragment's bad data offset must not hide behind a short head. */
+static void
+test_segmented_first_fragment_needs_its_header_in_the_head(void **state)
+{
+	struct gnn_frame_info info;
+	struct frame f;
+	uint32_t l3;
+
+	(void)state;
+	eth(&f, NULL, 0, ET_IPV4);
+	l3 = ipv4(&f, 5, P_TCP, V4_MF);
+	tcp(&f, 25, 0); /* impossible data offset */
+	ipv4_finish(&f, l3);
+	assert_int_equal(gnn_parse_frame(f.b, f.len, &info), GNN_PARSE_MALFORMED);
+	assert_int_equal(info.reason, GNN_MALFORMED_BAD_HEADER);
+	/* Head ends after the ports, before the data offset: still not judged TCP. */
+	assert_int_equal(gnn_parse_frame_segmented(f.b, l3 + 20 + 8, f.len, &info),
+			 GNN_PARSE_MALFORMED);
+	assert_int_equal(info.reason, GNN_MALFORMED_TRUNCATED);
+}
+
 /* ---- Ethernet and VLAN ------------------------------------------------ */
 
 static void
@@ -1476,6 +1497,7 @@ main(void)
 		cmocka_unit_test(test_three_tags_is_vlan_depth_without_source),
 		cmocka_unit_test(test_old_qinq_tag_is_walked),
 		cmocka_unit_test(test_segmented_frame_judged_on_whole_length),
+		cmocka_unit_test(test_segmented_first_fragment_needs_its_header_in_the_head),
 		cmocka_unit_test(test_vlan_tag_cut_short_is_truncated),
 		cmocka_unit_test(test_vlan_id_zero_priority_tag_is_a_tag),
 		cmocka_unit_test(test_non_ip_ethertypes_are_other),
