@@ -16,8 +16,8 @@
 
 struct json_t;
 
-#define GNN_BURST 32
-#define GNN_MAX_UNITS 16     /* RX queues one worker may poll */
+#define GNN_BURST	  32
+#define GNN_MAX_UNITS	  16 /* RX queues one worker may poll */
 #define GNN_TOP_RING_SIZE 4096
 /* Largest header span a chained frame is copied out for: 8 IPv6 extension
  * headers of the longest kind, plus Ethernet, tags, IPv6 and TCP. */
@@ -32,7 +32,7 @@ struct gnn_rx_unit {
 	uint16_t rx_queue;
 	uint16_t tx_port;
 	uint16_t tx_queue; /* used by this unit only: TX needs no lock */
-	bool inside;       /* frames are judged; outside frames pass untouched */
+	bool inside;	   /* frames are judged; outside frames pass untouched */
 };
 
 /* A blocked or would-block source, passed from a worker to the control lcore. */
@@ -44,12 +44,12 @@ struct gnn_top_event {
 };
 
 struct gnn_worker {
-	unsigned int lcore_id;  /* ctrl: w before launch */
-	unsigned int rcu_id;    /* ctrl: w before launch */
-	unsigned int n_units;   /* ctrl: w before launch */
+	unsigned int lcore_id; /* ctrl: w before launch */
+	unsigned int rcu_id;   /* ctrl: w before launch */
+	unsigned int n_units;  /* ctrl: w before launch */
 	struct gnn_rx_unit units[GNN_MAX_UNITS];
-	struct rte_ring *top_ring; /* worker: enqueue, ctrl: dequeue */
-	int running;               /* worker: w, ctrl: r (atomic) */
+	struct rte_ring *top_ring;			  /* worker: enqueue, ctrl: dequeue */
+	int running;					  /* worker: w, ctrl: r (atomic) */
 	struct gnn_lcore_stats stats __rte_cache_aligned; /* worker: rw, ctrl: ro */
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
 } __rte_cache_aligned;
@@ -67,7 +67,7 @@ struct gnnd_options {
 	const char *config_path;
 	const char *socket_path;
 	const char *socket_group; /* NULL: the process's group */
-	unsigned int n_mbufs;     /* 0: sized from the ports */
+	unsigned int n_mbufs;	  /* 0: sized from the ports */
 	bool check;
 };
 
@@ -79,74 +79,50 @@ struct gnnd {
 	struct gnn_worker *workers[RTE_MAX_LCORE];
 	struct rte_rcu_qsbr *rcu;
 	struct gnn_ruleset *active; /* ctrl: w (release), workers: r (acquire) */
-	int quit;                   /* ctrl: w, workers: r (atomic) */
-	int socket_id;              /* NUMA socket of the first port: rulesets live there */
+	int quit;		    /* ctrl: w, workers: r (atomic) */
+	int socket_id;		    /* NUMA socket of the first port: rulesets live there */
 };
 
 extern struct gnnd gnnd;
 
 /* worker.c — runs on worker lcores only. */
-int
-gnn_worker_main(void *arg);
+int gnn_worker_main(void *arg);
 
 /* ports.c — control lcore, start-up and shutdown only. */
-int
-gnn_ports_setup(const struct gnn_policy *policy);
-void
-gnn_ports_close(void);
-bool
-gnn_port_exists(const char *name, void *arg);
-unsigned int
-gnn_ports_mbufs_in_use(void);
-void
-gnn_ports_watch_links(void);
+int gnn_ports_setup(const struct gnn_policy *policy);
+void gnn_ports_close(void);
+bool gnn_port_exists(const char *name, void *arg);
+unsigned int gnn_ports_mbufs_in_use(void);
+void gnn_ports_watch_links(void);
 
 /* ctrl.c — control lcore only (the getters: any control-plane thread). */
-int
-gnn_ctrl_init(struct gnn_policy *policy);
-int
-gnn_ctrl_run(void);
-void
-gnn_ctrl_fini(void);
-int
-gnn_ctrl_reload(struct json_t **reply);
-const char *
-gnn_ctrl_slot_name(uint16_t slot);
-void
-gnn_ctrl_member_counters(const struct gnn_stats_total *total, uint16_t slot,
-			 uint64_t out[GNN_MC_MAX]);
-void
-gnn_ctrl_reload_state(uint64_t *reloads, uint64_t *failures, const char **last_error,
-		      double *started, double *last_reload);
+int gnn_ctrl_init(struct gnn_policy *policy);
+int gnn_ctrl_run(void);
+void gnn_ctrl_fini(void);
+int gnn_ctrl_reload(struct json_t **reply);
+const char *gnn_ctrl_slot_name(uint16_t slot);
+void gnn_ctrl_member_counters(const struct gnn_stats_total *total, uint16_t slot,
+			      uint64_t out[GNN_MC_MAX]);
+void gnn_ctrl_reload_state(uint64_t *reloads, uint64_t *failures, const char **last_error,
+			   double *started, double *last_reload);
 /* Held by the control lcore while it swaps rulesets, by telemetry while it reads. */
 extern pthread_mutex_t gnn_ctrl_lock;
 
 /* report.c — JSON snapshots for the socket and telemetry, the exit summary. */
-struct json_t *
-gnn_report_stats(void);
-void
-gnn_report_print_summary(void);
-int
-gnn_report_telemetry_register(void);
+struct json_t *gnn_report_stats(void);
+void gnn_report_print_summary(void);
+int gnn_report_telemetry_register(void);
 
 /* top.c — blocked sources, fed by the workers' rings. Control lcore only. */
-int
-gnn_top_init(void);
-void
-gnn_top_drain(void);
-struct json_t *
-gnn_top_query(const char *member, unsigned int n);
-void
-gnn_top_fini(void);
+int gnn_top_init(void);
+void gnn_top_drain(void);
+struct json_t *gnn_top_query(const char *member, unsigned int n);
+void gnn_top_fini(void);
 
 /* sock.c — the control socket. Control lcore only. */
-int
-gnn_sock_check_free(const char *path);
-int
-gnn_sock_open(const char *path, const char *group, int extra_fd);
-int
-gnn_sock_poll(int timeout_ms, bool *extra_ready);
-void
-gnn_sock_close(void);
+int gnn_sock_check_free(const char *path);
+int gnn_sock_open(const char *path, const char *group, int extra_fd);
+int gnn_sock_poll(int timeout_ms, bool *extra_ready);
+void gnn_sock_close(void);
 
 #endif /* GNND_H */

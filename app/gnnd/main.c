@@ -134,8 +134,7 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 	printf("%s: OK\n  blocked ports:", p->path);
 	for (unsigned int i = 0; i < p->n_blocked_ports; i++)
 		printf(" %u", p->blocked_ports[i]);
-	printf("\n  port pairs: %u (device names are checked when gnnd starts)\n",
-	       p->n_port_pairs);
+	printf("\n  port pairs: %u (device names are checked when gnnd starts)\n", p->n_port_pairs);
 	for (unsigned int i = 0; i < p->n_port_pairs; i++)
 		printf("    inside %s <-> outside %s\n", p->port_pairs[i].inside,
 		       p->port_pairs[i].outside);
@@ -152,8 +151,15 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 static int
 run_check(const char *prog, const struct gnnd_options *opt)
 {
-	char *eal_argv[] = {(char *)(uintptr_t)prog, "--no-huge", "-m", "64", "--no-pci",
-			    "--no-shconf", "--no-telemetry", "--log-level=*:warning", NULL};
+	char *eal_argv[] = {(char *)(uintptr_t)prog,
+			    "--no-huge",
+			    "-m",
+			    "64",
+			    "--no-pci",
+			    "--no-shconf",
+			    "--no-telemetry",
+			    "--log-level=*:warning",
+			    NULL};
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
@@ -228,8 +234,8 @@ workers_create(void)
 		gnnd.workers[gnnd.n_workers++] = w;
 	}
 	if (gnnd.n_workers == 0)
-		rte_exit(EXIT_FAILURE,
-			 "gnnd needs at least one worker lcore besides the main one (e.g. -l 0,1)\n");
+		rte_exit(EXIT_FAILURE, "gnnd needs at least one worker lcore besides the main one "
+				       "(e.g. -l 0,1)\n");
 
 	rcu_size = rte_rcu_qsbr_get_memsize(gnnd.n_workers);
 	gnnd.rcu = rte_zmalloc("gnn_rcu", rcu_size, RTE_CACHE_LINE_SIZE);

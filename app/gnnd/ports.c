@@ -19,8 +19,8 @@
 RTE_LOG_REGISTER(gnn_logtype_ports, gnn.ports, INFO);
 #define GNN_LOGTYPE gnn_logtype_ports
 
-#define RX_DESC 1024
-#define TX_DESC 1024
+#define RX_DESC	   1024
+#define TX_DESC	   1024
 #define MBUF_CACHE 256u
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
@@ -65,8 +65,8 @@ pool_for_socket(int socket, unsigned int n_mbufs)
 		return pools[socket];
 	snprintf(name, sizeof(name), "gnn_mbuf_%d", socket);
 	/* A small pool (--mbufs) must not vanish into the per-lcore caches. */
-	pools[socket] = rte_pktmbuf_pool_create(name, n_mbufs, RTE_MIN(MBUF_CACHE, n_mbufs / 8),
-						0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	pools[socket] = rte_pktmbuf_pool_create(name, n_mbufs, RTE_MIN(MBUF_CACHE, n_mbufs / 8), 0,
+						RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (pools[socket] == NULL)
 		GNN_LOG(ERR, "cannot create %u mbufs on socket %d: %s", n_mbufs, socket,
 			rte_strerror(rte_errno));

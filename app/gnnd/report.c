@@ -54,8 +54,8 @@ port_json(const struct gnn_port *port, const struct gnn_stats_total *t)
 			 port->inside ? "inside" : "outside", "rx_packets",
 			 (json_int_t)t->port_rx[id], "tx_packets", (json_int_t)t->port_tx[id],
 			 "rx_missed", (json_int_t)es.imissed, "tx_dropped",
-			 (json_int_t)t->port_tx_dropped[id], "rx_nombuf",
-			 (json_int_t)es.rx_nombuf, "link_up", link.link_status == RTE_ETH_LINK_UP);
+			 (json_int_t)t->port_tx_dropped[id], "rx_nombuf", (json_int_t)es.rx_nombuf,
+			 "link_up", link.link_status == RTE_ETH_LINK_UP);
 }
 
 static json_t *
@@ -68,13 +68,13 @@ members_json(const struct gnn_stats_total *t)
 		uint64_t c[GNN_MC_MAX];
 
 		gnn_ctrl_member_counters(t, rs->members[m].slot, c);
-		json_array_append_new(
-			members, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
-					   rs->policy->members[m].name, "mode",
-					   gnn_mode_name(rs->policy->members[m].mode), "allowed",
-					   (json_int_t)c[GNN_MC_ALLOWED], "blocked",
-					   (json_int_t)c[GNN_MC_BLOCKED], "would_block",
-					   (json_int_t)c[GNN_MC_WOULD_BLOCK]));
+		json_array_append_new(members,
+				      json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
+						rs->policy->members[m].name, "mode",
+						gnn_mode_name(rs->policy->members[m].mode),
+						"allowed", (json_int_t)c[GNN_MC_ALLOWED], "blocked",
+						(json_int_t)c[GNN_MC_BLOCKED], "would_block",
+						(json_int_t)c[GNN_MC_WOULD_BLOCK]));
 	}
 	return members;
 }
@@ -107,8 +107,8 @@ gnn_report_stats(void)
 		wall_time(), "mbufs_in_use", (json_int_t)gnn_ports_mbufs_in_use(), "ports", ports,
 		"totals", "rx_packets", (json_int_t)t->rx_packets, "forwarded",
 		(json_int_t)t->forwarded, "blocked", (json_int_t)t->blocked, "would_block",
-		(json_int_t)t->would_block, "allowed", (json_int_t)t->allowed,
-		"malformed_dropped", (json_int_t)t->malformed_total, "malformed_forwarded",
+		(json_int_t)t->would_block, "allowed", (json_int_t)t->allowed, "malformed_dropped",
+		(json_int_t)t->malformed_total, "malformed_forwarded",
 		(json_int_t)t->malformed_forwarded, "tx_dropped", (json_int_t)t->tx_dropped,
 		"malformed", malformed, "members", members_json(t));
 	free(t);
@@ -210,9 +210,8 @@ telemetry_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		list = json_object_get(s, strcmp(cmd, "/gnn/ports") == 0 ? "ports" : "members");
 		if (params == NULL || *params == '\0') {
 			rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-			json_array_foreach(list, i, v)
-				rte_tel_data_add_array_string(
-					d, json_string_value(json_object_get(v, "name")));
+			json_array_foreach(list, i, v) rte_tel_data_add_array_string(
+				d, json_string_value(json_object_get(v, "name")));
 			rc = 0;
 		} else {
 			json_array_foreach(list, i, v)
@@ -235,8 +234,9 @@ gnn_report_telemetry_register(void)
 	int rc = rte_telemetry_register_cmd("/gnn/totals", telemetry_cmd,
 					    "gnn totals since start. No parameters");
 
-	rc |= rte_telemetry_register_cmd("/gnn/ports", telemetry_cmd,
-					 "gnn port counters. Parameters: port name, or none for the list");
+	rc |= rte_telemetry_register_cmd(
+		"/gnn/ports", telemetry_cmd,
+		"gnn port counters. Parameters: port name, or none for the list");
 	rc |= rte_telemetry_register_cmd(
 		"/gnn/members", telemetry_cmd,
 		"gnn member counters. Parameters: member name, or none for the list");

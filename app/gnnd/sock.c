@@ -28,9 +28,9 @@
 RTE_LOG_REGISTER(gnn_logtype_sock, gnn.sock, INFO);
 #define GNN_LOGTYPE gnn_logtype_sock
 
-#define MAX_CLIENTS 256
+#define MAX_CLIENTS    256
 #define IDLE_TIMEOUT_S 30 /* no complete request, or a reply unread, this long */
-#define SOCKET_MODE 0660
+#define SOCKET_MODE    0660
 
 struct client {
 	int fd;

@@ -23,9 +23,9 @@
 RTE_LOG_REGISTER(gnn_logtype_top, gnn.top, INFO);
 #define GNN_LOGTYPE gnn_logtype_top
 
-#define TABLE_SIZE (1u << 16) /* power of two */
+#define TABLE_SIZE     (1u << 16) /* power of two */
 #define TABLE_MAX_FILL (TABLE_SIZE / 4 * 3)
-#define DRAIN_BURST 256
+#define DRAIN_BURST    256
 #define LOG_PER_SECOND 5
 
 struct top_entry {
@@ -83,7 +83,8 @@ log_new_source(const struct gnn_top_event *ev)
 
 	if (sec != top.log_second) {
 		if (top.log_suppressed > 0)
-			GNN_LOG(INFO, "%" PRIu64 " more new sources not logged", top.log_suppressed);
+			GNN_LOG(INFO, "%" PRIu64 " more new sources not logged",
+				top.log_suppressed);
 		top.log_second = sec;
 		top.logged_this_second = 0;
 		top.log_suppressed = 0;
@@ -176,14 +177,13 @@ gnn_top_query(const char *member, unsigned int n)
 	for (unsigned int i = 0; i < n_sorted && i < n; i++) {
 		char addr[INET6_ADDRSTRLEN];
 
-		json_array_append_new(
-			sources,
-			json_pack("{s:s, s:s, s:I, s:I}", "address",
-				  format_addr(sorted[i]->family, sorted[i]->addr, addr,
-					      sizeof(addr)),
-				  "member", gnn_ctrl_slot_name(sorted[i]->slot), "blocked",
-				  (json_int_t)sorted[i]->count[0], "would_block",
-				  (json_int_t)sorted[i]->count[1]));
+		json_array_append_new(sources,
+				      json_pack("{s:s, s:s, s:I, s:I}", "address",
+						format_addr(sorted[i]->family, sorted[i]->addr,
+							    addr, sizeof(addr)),
+						"member", gnn_ctrl_slot_name(sorted[i]->slot),
+						"blocked", (json_int_t)sorted[i]->count[0],
+						"would_block", (json_int_t)sorted[i]->count[1]));
 	}
 	free(sorted);
 	return json_pack("{s:o, s:I, s:I}", "sources", sources, "tracked",

@@ -100,8 +100,7 @@ classify_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mb
 
 /* Judge an inside burst: keeps the frames to forward in pkts, returns their count. */
 static uint16_t
-judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf **pkts,
-	    uint16_t n)
+judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct burst_keys k;
 	struct rte_mbuf *drop[GNN_BURST];

@@ -18,15 +18,12 @@
  * cur (packets/s over their "time" difference, or over local_dt seconds when
  * the server's times are unusable), then the totals since start from cur.
  */
-void
-view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt);
+void view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt);
 
 /* One stats snapshot in Prometheus text exposition format. */
-void
-view_prometheus(FILE *out, const json_t *stats);
+void view_prometheus(FILE *out, const json_t *stats);
 
 /* The "top" reply as a table. */
-void
-view_top(FILE *out, const json_t *top);
+void view_top(FILE *out, const json_t *top);
 
 #endif /* GNNSTAT_VIEW_H */

@@ -31,7 +31,7 @@ RTE_LOG_REGISTER(gnn_logtype_acl, gnn.acl, INFO);
 
 #define ACL_FIELDS4 2
 #define ACL_FIELDS6 5
-#define SRC_OFFSET offsetof(struct gnn_frame_info, src)
+#define SRC_OFFSET  offsetof(struct gnn_frame_info, src)
 
 /* rte_acl reads the source address straight out of struct gnn_frame_info. */
 _Static_assert(offsetof(struct gnn_frame_info, kind) == 0, "ACL field 0 is the kind byte");

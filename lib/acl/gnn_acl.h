@@ -24,15 +24,15 @@
 /* Verdict of one inside frame. */
 enum gnn_verdict {
 	GNN_VERDICT_FORWARD = 0,    /* not a candidate, or no member, or mode off */
-	GNN_VERDICT_ALLOWED,        /* candidate from a mail server: forward, count */
+	GNN_VERDICT_ALLOWED,	    /* candidate from a mail server: forward, count */
 	GNN_VERDICT_WOULD_BLOCK,    /* candidate from a monitored member: forward, count */
-	GNN_VERDICT_BLOCKED,        /* candidate from an enforced member: drop, count */
+	GNN_VERDICT_BLOCKED,	    /* candidate from an enforced member: drop, count */
 	GNN_VERDICT_MALFORMED_DROP, /* cannot be judged, from an enforced member or unknown */
 };
 
 struct gnn_ruleset_member {
-	uint8_t mode;   /* enum gnn_mode */
-	uint16_t slot;  /* index of the member's counters (stable across reloads) */
+	uint8_t mode;  /* enum gnn_mode */
+	uint16_t slot; /* index of the member's counters (stable across reloads) */
 };
 
 struct gnn_ruleset {
@@ -76,13 +76,11 @@ gnn_acl_result_is_server(uint32_t result)
  * err.
  * Control lcore only (needs EAL).
  */
-struct gnn_ruleset *
-gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation,
-		  int socket_id, char *err, size_t errlen);
+struct gnn_ruleset *gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots,
+				      uint64_t generation, int socket_id, char *err, size_t errlen);
 
 /* Free a ruleset no worker can see any more. NULL-safe. Control lcore only. */
-void
-gnn_ruleset_free(struct gnn_ruleset *rs);
+void gnn_ruleset_free(struct gnn_ruleset *rs);
 
 static inline bool
 gnn_ruleset_port_blocked(const struct gnn_ruleset *rs, uint16_t port)
@@ -122,8 +120,8 @@ gnn_ruleset_lookup(const struct gnn_ruleset *rs, int family, const uint8_t **dat
  * Any lcore, lock-free.
  */
 static inline enum gnn_verdict
-gnn_ruleset_decide(const struct gnn_ruleset *rs, const struct gnn_frame_info *info,
-		   uint32_t result, int *member)
+gnn_ruleset_decide(const struct gnn_ruleset *rs, const struct gnn_frame_info *info, uint32_t result,
+		   int *member)
 {
 	const struct gnn_ruleset_member *m;
 

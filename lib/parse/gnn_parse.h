@@ -27,12 +27,12 @@ enum gnn_parse_kind {
 
 enum gnn_malformed_reason {
 	GNN_MALFORMED_NONE = 0,
-	GNN_MALFORMED_VLAN_DEPTH,     /* more tags than the parser walks; no source */
-	GNN_MALFORMED_TRUNCATED,      /* a header or length runs past the frame end */
-	GNN_MALFORMED_BAD_HEADER,     /* impossible field: IHL < 5, TCP offset < 5 ... */
-	GNN_MALFORMED_TINY_FRAGMENT,  /* IPv4 first fragment without the TCP ports */
-	GNN_MALFORMED_FRAG_NO_L4,     /* IPv6 first fragment without the TCP header */
-	GNN_MALFORMED_EXT_CHAIN,      /* IPv6 extension chain beyond the limit */
+	GNN_MALFORMED_VLAN_DEPTH,    /* more tags than the parser walks; no source */
+	GNN_MALFORMED_TRUNCATED,     /* a header or length runs past the frame end */
+	GNN_MALFORMED_BAD_HEADER,    /* impossible field: IHL < 5, TCP offset < 5 ... */
+	GNN_MALFORMED_TINY_FRAGMENT, /* IPv4 first fragment without the TCP ports */
+	GNN_MALFORMED_FRAG_NO_L4,    /* IPv6 first fragment without the TCP header */
+	GNN_MALFORMED_EXT_CHAIN,     /* IPv6 extension chain beyond the limit */
 	GNN_MALFORMED_MAX
 };
 
@@ -42,13 +42,13 @@ enum gnn_malformed_reason {
  * offset 8 and the first byte is a one-byte field.
  */
 struct gnn_frame_info {
-	uint8_t kind;      /* enum gnn_parse_kind */
-	uint8_t reason;    /* enum gnn_malformed_reason, when kind == MALFORMED */
-	uint8_t family;    /* 0 (no source known), 4 or 6 */
-	uint8_t l4_proto;  /* IP protocol / last next-header reached, 0 if none */
-	uint16_t dport;    /* TCP destination port, host order, when kind == TCP */
+	uint8_t kind;	    /* enum gnn_parse_kind */
+	uint8_t reason;	    /* enum gnn_malformed_reason, when kind == MALFORMED */
+	uint8_t family;	    /* 0 (no source known), 4 or 6 */
+	uint8_t l4_proto;   /* IP protocol / last next-header reached, 0 if none */
+	uint16_t dport;	    /* TCP destination port, host order, when kind == TCP */
 	uint16_t l3_offset; /* offset of the IP header in the frame */
-	uint8_t src[16];   /* source address, network order; IPv4 in src[0..3] */
+	uint8_t src[16];    /* source address, network order; IPv4 in src[0..3] */
 };
 
 /*
@@ -56,8 +56,7 @@ struct gnn_frame_info {
  * info and returns info->kind.
  * Any lcore, lock-free.
  */
-int
-gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info);
+int gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info);
 
 /*
  * The same for a frame of frame_len bytes whose first head_len bytes are
@@ -65,12 +64,10 @@ gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
  * lie in the head; datagram lengths are judged against frame_len.
  * Any lcore, lock-free.
  */
-int
-gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
-			  struct gnn_frame_info *info);
+int gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
+			      struct gnn_frame_info *info);
 
 /* Short stable name of a malformed reason ("truncated"), for stats/logs. */
-const char *
-gnn_parse_reason_name(enum gnn_malformed_reason reason);
+const char *gnn_parse_reason_name(enum gnn_malformed_reason reason);
 
 #endif /* GNN_PARSE_H */

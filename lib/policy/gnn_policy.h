@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GNN_NAME_MAX 64       /* member and port names, with the NUL */
-#define GNN_MAX_MEMBERS 1024  /* members in one file */
+#define GNN_NAME_MAX	   64	/* member and port names, with the NUL */
+#define GNN_MAX_MEMBERS	   1024 /* members in one file */
 #define GNN_MAX_PORT_PAIRS 16
 
 enum gnn_mode {
@@ -23,8 +23,8 @@ enum gnn_mode {
 };
 
 struct gnn_prefix {
-	uint8_t family; /* 4 or 6 */
-	uint8_t len;    /* prefix length */
+	uint8_t family;	  /* 4 or 6 */
+	uint8_t len;	  /* prefix length */
 	uint8_t addr[16]; /* network order; IPv4 in addr[0..3]; host bits zero */
 };
 
@@ -81,28 +81,23 @@ typedef bool (*gnn_port_exists_fn)(const char *name, void *arg);
  * holds; diag may be NULL. members = ( ); is valid (nothing is judged) and
  * draws a warning; mail_servers may be left out.
  */
-struct gnn_policy *
-gnn_policy_load(const char *path, gnn_port_exists_fn port_exists, void *arg,
-		struct gnn_diag *diag);
+struct gnn_policy *gnn_policy_load(const char *path, gnn_port_exists_fn port_exists, void *arg,
+				   struct gnn_diag *diag);
 
 /* Same as gnn_policy_load() on a string; name is used in messages. */
-struct gnn_policy *
-gnn_policy_load_string(const char *text, const char *name, gnn_port_exists_fn port_exists,
-		       void *arg, struct gnn_diag *diag);
+struct gnn_policy *gnn_policy_load_string(const char *text, const char *name,
+					  gnn_port_exists_fn port_exists, void *arg,
+					  struct gnn_diag *diag);
 
-void
-gnn_policy_free(struct gnn_policy *policy);
+void gnn_policy_free(struct gnn_policy *policy);
 
 /* Same ports in the same order: a reload may not change them. */
-bool
-gnn_policy_same_ports(const struct gnn_policy *a, const struct gnn_policy *b);
+bool gnn_policy_same_ports(const struct gnn_policy *a, const struct gnn_policy *b);
 
 /* Member index by name, or -1. */
-int
-gnn_policy_find_member(const struct gnn_policy *policy, const char *name);
+int gnn_policy_find_member(const struct gnn_policy *policy, const char *name);
 
-const char *
-gnn_mode_name(enum gnn_mode mode);
+const char *gnn_mode_name(enum gnn_mode mode);
 
 /*
  * Parse "192.0.2.0/24", "2001:db8::1" (host prefix). 0, or -EINVAL.
@@ -112,17 +107,15 @@ gnn_mode_name(enum gnn_mode mode);
  * is refused: IPv4 frames are matched as IPv4, so it would never match.
  * On -EINVAL, prefix is left untouched.
  */
-int
-gnn_prefix_parse(const char *text, struct gnn_prefix *prefix, bool *host_bits_set);
+int gnn_prefix_parse(const char *text, struct gnn_prefix *prefix, bool *host_bits_set);
 
 /*
  * Same as gnn_prefix_parse(); on -EINVAL, *reason (when not NULL) points to
  * a static text saying what is wrong, for messages
  * ("prefix length out of range 0..32 for IPv4").
  */
-int
-gnn_prefix_parse_reason(const char *text, struct gnn_prefix *prefix, bool *host_bits_set,
-			const char **reason);
+int gnn_prefix_parse_reason(const char *text, struct gnn_prefix *prefix, bool *host_bits_set,
+			    const char **reason);
 
 /*
  * Format a prefix as text ("192.0.2.0/24"); buf of at least 64 bytes.
@@ -130,20 +123,16 @@ gnn_prefix_parse_reason(const char *text, struct gnn_prefix *prefix, bool *host_
  * text parses back to the same prefix. Returns buf, or NULL when the prefix
  * is invalid or buf too small.
  */
-const char *
-gnn_prefix_format(const struct gnn_prefix *prefix, char *buf, size_t size);
+const char *gnn_prefix_format(const struct gnn_prefix *prefix, char *buf, size_t size);
 
 /* True when inner lies inside outer (same family, outer no longer). */
-bool
-gnn_prefix_contains(const struct gnn_prefix *outer, const struct gnn_prefix *inner);
+bool gnn_prefix_contains(const struct gnn_prefix *outer, const struct gnn_prefix *inner);
 
 /* Append a "file:line: ..." message. */
-void
-gnn_diag_add(struct gnn_diag *diag, bool error, const char *fmt, ...)
+void gnn_diag_add(struct gnn_diag *diag, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Release the messages; diag can be reused. */
-void
-gnn_diag_clear(struct gnn_diag *diag);
+void gnn_diag_clear(struct gnn_diag *diag);
 
 #endif /* GNN_POLICY_H */

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #define GNN_PROTO_DEFAULT_SOCKET "/run/gnn/gnnd.sock"
-#define GNN_PROTO_MAX_REQUEST 4096 /* bytes, newline included */
-#define GNN_PROTO_TOP_DEFAULT 10
-#define GNN_PROTO_TOP_MAX 1000
+#define GNN_PROTO_MAX_REQUEST	 4096 /* bytes, newline included */
+#define GNN_PROTO_TOP_DEFAULT	 10
+#define GNN_PROTO_TOP_MAX	 1000
 
 enum gnn_request_type {
 	GNN_REQ_STATS = 0,
@@ -30,7 +30,7 @@ enum gnn_request_type {
 struct gnn_request {
 	enum gnn_request_type type;
 	char member[64]; /* top: "" for all members */
-	unsigned int n;  /* top: how many sources */
+	unsigned int n;	 /* top: how many sources */
 };
 
 /*
@@ -38,16 +38,14 @@ struct gnn_request {
  * a human reason in err.
  * Any thread.
  */
-int
-gnn_proto_parse_request(const char *line, size_t len, struct gnn_request *req, char *err,
-			size_t errlen);
+int gnn_proto_parse_request(const char *line, size_t len, struct gnn_request *req, char *err,
+			    size_t errlen);
 
 /*
  * Build {"error": msg} as a newline-terminated string; caller frees.
  * Any thread.
  */
-char *
-gnn_proto_error_reply(const char *msg);
+char *gnn_proto_error_reply(const char *msg);
 
 /*
  * Client: connect to path, send request (a line without newline), read one
@@ -56,8 +54,7 @@ gnn_proto_error_reply(const char *msg);
  * "cannot connect to PATH: No such file or directory (is gnnd running?)".
  */
 struct json_t;
-struct json_t *
-gnn_proto_call(const char *path, const char *request, int timeout_ms, char *err,
-	       size_t errlen);
+struct json_t *gnn_proto_call(const char *path, const char *request, int timeout_ms, char *err,
+			      size_t errlen);
 
 #endif /* GNN_PROTO_H */

@@ -27,12 +27,12 @@ enum gnn_member_counter {
 };
 
 struct gnn_lcore_stats {
-	uint64_t port_rx[GNN_STATS_MAX_PORTS];         /* frames received */
-	uint64_t port_tx[GNN_STATS_MAX_PORTS];         /* frames sent */
+	uint64_t port_rx[GNN_STATS_MAX_PORTS];	       /* frames received */
+	uint64_t port_tx[GNN_STATS_MAX_PORTS];	       /* frames sent */
 	uint64_t port_tx_dropped[GNN_STATS_MAX_PORTS]; /* TX refused, freed */
 	uint64_t malformed_dropped[GNN_MALFORMED_MAX]; /* by reason */
-	uint64_t malformed_forwarded;                  /* unjudgeable, not from an enforced member */
-	uint64_t top_lost;                             /* blocked-source events the ring could not take */
+	uint64_t malformed_forwarded; /* unjudgeable, not from an enforced member */
+	uint64_t top_lost;	      /* blocked-source events the ring could not take */
 	uint64_t member[GNN_STATS_MAX_SLOTS][GNN_MC_MAX];
 } __attribute__((aligned(64)));
 
@@ -58,8 +58,7 @@ struct gnn_stats_total {
  * Sum n per-lcore counter sets into total (overwritten).
  * Control lcore (or any reader); lock-free, tolerates concurrent writers.
  */
-void
-gnn_stats_sum(const struct gnn_lcore_stats *const *lcores, unsigned int n,
-	      struct gnn_stats_total *total);
+void gnn_stats_sum(const struct gnn_lcore_stats *const *lcores, unsigned int n,
+		   struct gnn_stats_total *total);
 
 #endif /* GNN_STATS_H */

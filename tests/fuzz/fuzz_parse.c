@@ -35,8 +35,7 @@
 #define IPV4_SRC_END 16
 #define IPV6_SRC_END 24
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* FNV-1a: where a frame is cut into head and rest, the same for each run. */
 static uint32_t

@@ -29,10 +29,8 @@
 #define INCLUDE "@include"
 #define MISSING "missing"
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-const char *
-__lsan_default_suppressions(void);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *__lsan_default_suppressions(void);
 
 /*
  * libconfig before 1.7.3 (Debian 12 ships 1.5) leaks the text of a string
