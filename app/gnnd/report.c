@@ -100,7 +100,7 @@ gnn_report_stats(void)
 				    json_integer((json_int_t)t->malformed_dropped[r]));
 	root = json_pack(
 		"{s:I, s:I, s:I, s:s?, s:o, s:f, s:f, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I}, s:o, s:o}",
+		"s:I, s:I, s:I}, s:o, s:o}",
 		"generation", (json_int_t)gnnd.active->generation, "reloads", (json_int_t)reloads,
 		"reload_failures", (json_int_t)failures, "last_error", last_error, "last_reload",
 		last_reload > 0 ? json_real(last_reload) : json_null(), "started", started, "time",
@@ -110,7 +110,8 @@ gnn_report_stats(void)
 		(json_int_t)t->would_block, "allowed", (json_int_t)t->allowed, "malformed_dropped",
 		(json_int_t)t->malformed_total, "malformed_forwarded",
 		(json_int_t)t->malformed_forwarded, "tx_dropped", (json_int_t)t->tx_dropped,
-		"malformed", malformed, "members", members_json(t));
+		/* blocked-source events the top table never saw (ring full) */
+		"top_events_lost", (json_int_t)t->top_lost, "malformed", malformed, "members", members_json(t));
 	free(t);
 	return root;
 }
