@@ -19,6 +19,8 @@
 
 #include "gnnd.h"
 
+_Static_assert(GNN_BURST <= GNN_RULESET_MAX_BURST, "a burst is classified in one go");
+
 /* TX attempts before the rest of a burst counts as dropped. */
 #define TX_RETRIES 3
 
@@ -26,10 +28,6 @@
 struct burst_keys {
 	struct gnn_frame_info info[GNN_BURST];
 	uint32_t result[GNN_BURST];
-	const uint8_t *data[2][GNN_BURST]; /* [0] IPv4, [1] IPv6 */
-	uint32_t acl_result[2][GNN_BURST];
-	uint8_t frame_of[2][GNN_BURST]; /* key index -> frame index */
-	uint32_t n[2];
 };
 
 static void
@@ -75,27 +73,9 @@ static void
 classify_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf **pkts,
 	       uint16_t n, struct burst_keys *k)
 {
-	k->n[0] = 0;
-	k->n[1] = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		struct gnn_frame_info *info = &k->info[i];
-
-		parse_mbuf(w, pkts[i], info);
-		k->result[i] = 0;
-		if (gnn_ruleset_needs_lookup(rs, info)) {
-			unsigned int fam = info->family == 6;
-
-			k->data[fam][k->n[fam]] = (const uint8_t *)info;
-			k->frame_of[fam][k->n[fam]++] = (uint8_t)i;
-		}
-	}
-	for (unsigned int fam = 0; fam < 2; fam++) {
-		if (k->n[fam] == 0)
-			continue;
-		gnn_ruleset_lookup(rs, fam ? 6 : 4, k->data[fam], k->acl_result[fam], k->n[fam]);
-		for (uint32_t j = 0; j < k->n[fam]; j++)
-			k->result[k->frame_of[fam][j]] = k->acl_result[fam][j];
-	}
+	for (uint16_t i = 0; i < n; i++)
+		parse_mbuf(w, pkts[i], &k->info[i]);
+	gnn_ruleset_lookup_burst(rs, k->info, n, k->result);
 }
 
 /* Judge an inside burst: keeps the frames to forward in pkts, returns their count. */

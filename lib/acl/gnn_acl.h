@@ -114,6 +114,44 @@ gnn_ruleset_lookup(const struct gnn_ruleset *rs, int family, const uint8_t **dat
 	}
 }
 
+/* Most frames gnn_ruleset_lookup_burst() takes at once. */
+#define GNN_RULESET_MAX_BURST 64
+
+/*
+ * Look up the sources of the parsed frames info[0..n) that need it, with
+ * one rte_acl call per address family; results[i] becomes frame i's ACL
+ * result (0: no lookup made, or no member). Returns how many lookups were
+ * made. n <= GNN_RULESET_MAX_BURST.
+ * Any lcore, lock-free.
+ */
+static inline uint32_t
+gnn_ruleset_lookup_burst(const struct gnn_ruleset *rs, const struct gnn_frame_info *info,
+			 uint32_t n, uint32_t *results)
+{
+	const uint8_t *data[2][GNN_RULESET_MAX_BURST];
+	uint32_t found[2][GNN_RULESET_MAX_BURST];
+	uint8_t frame_of[2][GNN_RULESET_MAX_BURST];
+	uint32_t count[2] = {0, 0};
+
+	for (uint32_t i = 0; i < n; i++) {
+		results[i] = 0;
+		if (gnn_ruleset_needs_lookup(rs, &info[i])) {
+			unsigned int fam = info[i].family == 6;
+
+			data[fam][count[fam]] = (const uint8_t *)&info[i];
+			frame_of[fam][count[fam]++] = (uint8_t)i;
+		}
+	}
+	for (unsigned int fam = 0; fam < 2; fam++) {
+		if (count[fam] == 0)
+			continue;
+		gnn_ruleset_lookup(rs, fam ? 6 : 4, data[fam], found[fam], count[fam]);
+		for (uint32_t j = 0; j < count[fam]; j++)
+			results[frame_of[fam][j]] = found[fam][j];
+	}
+	return count[0] + count[1];
+}
+
 /*
  * Verdict for an inside frame, given its ACL result (0 when no lookup was
  * made). The semantics table of DESIGN.md, in one place.

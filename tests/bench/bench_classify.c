@@ -113,10 +113,6 @@ struct bench_worker {
 struct burst_keys {
 	struct gnn_frame_info info[BURST];
 	uint32_t result[BURST];
-	const uint8_t *data[2][BURST]; /* [0] IPv4, [1] IPv6 */
-	uint32_t acl_result[2][BURST];
-	uint8_t frame_of[2][BURST];
-	uint32_t n[2];
 };
 
 static struct bench_worker worker;
@@ -366,32 +362,14 @@ report_source(struct bench_worker *w, const struct gnn_frame_info *info, uint16_
 		w->top_lost++;
 }
 
-static void
+static uint32_t
 classify_burst(const struct gnn_ruleset *rs, const struct frames *fr, uint32_t first,
 	       struct burst_keys *k)
 {
-	k->n[0] = 0;
-	k->n[1] = 0;
-	for (uint32_t i = 0; i < BURST; i++) {
-		struct gnn_frame_info *info = &k->info[i];
-
+	for (uint32_t i = 0; i < BURST; i++)
 		gnn_parse_frame(fr->data + (size_t)(first + i) * FRAME_STRIDE, fr->len[first + i],
-				info);
-		k->result[i] = 0;
-		if (gnn_ruleset_needs_lookup(rs, info)) {
-			unsigned int fam = info->family == 6;
-
-			k->data[fam][k->n[fam]] = (const uint8_t *)info;
-			k->frame_of[fam][k->n[fam]++] = (uint8_t)i;
-		}
-	}
-	for (unsigned int fam = 0; fam < 2; fam++) {
-		if (k->n[fam] == 0)
-			continue;
-		gnn_ruleset_lookup(rs, fam ? 6 : 4, k->data[fam], k->acl_result[fam], k->n[fam]);
-		for (uint32_t j = 0; j < k->n[fam]; j++)
-			k->result[k->frame_of[fam][j]] = k->acl_result[fam][j];
-	}
+				&k->info[i]);
+	return gnn_ruleset_lookup_burst(rs, k->info, BURST, k->result);
 }
 
 /* Verdicts of one burst; verdicts (may be NULL) receives them for checking. */
@@ -403,8 +381,7 @@ judge_burst(struct bench_worker *w, const struct gnn_ruleset *rs, const struct f
 	uint32_t fwd[BURST], drop[BURST];
 	uint16_t n_fwd = 0, n_drop = 0;
 
-	classify_burst(rs, fr, first, &k);
-	w->lookups += k.n[0] + k.n[1];
+	w->lookups += classify_burst(rs, fr, first, &k);
 	for (uint32_t i = 0; i < BURST; i++) {
 		const struct gnn_frame_info *info = &k.info[i];
 		int member;
