@@ -66,8 +66,9 @@ struct gnn_port {
 struct gnnd_options {
 	const char *config_path;
 	const char *socket_path;
-	const char *socket_group; /* NULL: the process's group */
-	unsigned int n_mbufs;	  /* 0: sized from the ports */
+	const char *socket_group;    /* NULL: the process's group */
+	unsigned int n_mbufs;	     /* 0: sized from the ports */
+	unsigned int client_timeout; /* seconds a control client may idle */
 	bool check;
 };
 
@@ -88,12 +89,14 @@ extern struct gnnd gnnd;
 /* worker.c — runs on worker lcores only. */
 int gnn_worker_main(void *arg);
 
-/* ports.c — control lcore, start-up and shutdown only. */
+/* ports.c — control lcore, start-up and shutdown only (gnn_port_link_state:
+ * any control-plane thread). */
 int gnn_ports_setup(const struct gnn_policy *policy);
 void gnn_ports_close(void);
 bool gnn_port_exists(const char *name, void *arg);
 unsigned int gnn_ports_mbufs_in_use(void);
 void gnn_ports_watch_links(void);
+int gnn_port_link_state(uint16_t port_id);
 
 /* ctrl.c — control lcore only (the getters: any control-plane thread). */
 int gnn_ctrl_init(struct gnn_policy *policy);

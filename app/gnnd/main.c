@@ -27,7 +27,8 @@
 RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
 #define GNN_LOGTYPE gnn_logtype_main
 
-#define DEFAULT_CONFIG "/etc/gnn/gnn.conf"
+#define DEFAULT_CONFIG	       "/etc/gnn/gnn.conf"
+#define DEFAULT_CLIENT_TIMEOUT 30
 
 struct gnnd gnnd;
 
@@ -41,21 +42,23 @@ usage(FILE *out, const char *prog)
 		"      --check           validate the config and build its rules, then exit\n"
 		"      --socket-group G  group owning the control socket (mode 0660)\n"
 		"      --mbufs N         mbufs per NUMA socket (default: sized from the ports)\n"
+		"      --client-timeout S  close control clients idle this long (default %d s)\n"
 		"  -h, --help            this text\n",
-		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET);
+		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET, DEFAULT_CLIENT_TIMEOUT);
 }
 
 /* Parse the options after "--". Returns 0, 1 (help shown) or -EINVAL. */
 static int
 parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 {
-	enum { OPT_CHECK = 256, OPT_GROUP, OPT_MBUFS };
+	enum { OPT_CHECK = 256, OPT_GROUP, OPT_MBUFS, OPT_CLIENT_TIMEOUT };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'f'},
 		{"socket", required_argument, NULL, 's'},
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"socket-group", required_argument, NULL, OPT_GROUP},
 		{"mbufs", required_argument, NULL, OPT_MBUFS},
+		{"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -63,6 +66,7 @@ parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 
 	opt->config_path = DEFAULT_CONFIG;
 	opt->socket_path = GNN_PROTO_DEFAULT_SOCKET;
+	opt->client_timeout = DEFAULT_CLIENT_TIMEOUT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
 		char *end;
@@ -84,6 +88,13 @@ parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 			opt->n_mbufs = (unsigned int)strtoul(optarg, &end, 10);
 			if (*end != '\0' || opt->n_mbufs < 64) {
 				fprintf(stderr, "gnnd: --mbufs wants a number >= 64\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_CLIENT_TIMEOUT:
+			opt->client_timeout = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || opt->client_timeout < 1 || opt->client_timeout > 3600) {
+				fprintf(stderr, "gnnd: --client-timeout wants 1..3600 seconds\n");
 				return -EINVAL;
 			}
 			break;

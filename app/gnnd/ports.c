@@ -7,7 +7,11 @@
  */
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -233,6 +237,37 @@ gnn_ports_setup(const struct gnn_policy *policy)
 	return 0;
 }
 
+/*
+ * Link state: 1 up, 0 down, -1 unknown. A port backed by a kernel interface
+ * (net_af_packet, net_pcap: if_index set) reports a fixed "up" in DPDK 22.11,
+ * whatever the interface does; for those the kernel's IFF_RUNNING (up, with
+ * carrier) decides too. Control-plane threads only.
+ */
+int
+gnn_port_link_state(uint16_t port_id)
+{
+	struct rte_eth_link link = {0};
+	struct rte_eth_dev_info info;
+	struct ifreq ifr = {0};
+	int fd, rc;
+
+	if (rte_eth_link_get_nowait(port_id, &link) != 0)
+		return -1;
+	if (link.link_status != RTE_ETH_LINK_UP)
+		return 0;
+	if (rte_eth_dev_info_get(port_id, &info) != 0 || info.if_index == 0 ||
+	    if_indextoname(info.if_index, ifr.ifr_name) == NULL)
+		return 1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	close(fd);
+	if (rc != 0)
+		return 1;
+	return (ifr.ifr_flags & IFF_RUNNING) != 0;
+}
+
 /* Log link changes; the control lcore calls this about once a second. */
 void
 gnn_ports_watch_links(void)
@@ -240,12 +275,11 @@ gnn_ports_watch_links(void)
 	static int last[GNN_STATS_MAX_PORTS];
 
 	for (unsigned int p = 0; p < gnnd.n_ports; p++) {
-		struct rte_eth_link link = {0};
-		int state;
+		int state = gnn_port_link_state(gnnd.ports[p].port_id);
 
-		if (rte_eth_link_get_nowait(gnnd.ports[p].port_id, &link) != 0)
+		if (state < 0)
 			continue;
-		state = link.link_status == RTE_ETH_LINK_UP ? 1 : -1;
+		state = state > 0 ? 1 : -1;
 		if (last[p] != 0 && state != last[p])
 			GNN_LOG(WARNING, "port %s: link %s", gnnd.ports[p].name,
 				state > 0 ? "up" : "down");

@@ -45,17 +45,15 @@ static json_t *
 port_json(const struct gnn_port *port, const struct gnn_stats_total *t)
 {
 	struct rte_eth_stats es = {0};
-	struct rte_eth_link link = {0};
 	uint16_t id = port->port_id;
 
 	rte_eth_stats_get(id, &es);
-	rte_eth_link_get_nowait(id, &link);
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "name", port->name, "role",
 			 port->inside ? "inside" : "outside", "rx_packets",
 			 (json_int_t)t->port_rx[id], "tx_packets", (json_int_t)t->port_tx[id],
 			 "rx_missed", (json_int_t)es.imissed, "tx_dropped",
 			 (json_int_t)t->port_tx_dropped[id], "rx_nombuf", (json_int_t)es.rx_nombuf,
-			 "link_up", link.link_status == RTE_ETH_LINK_UP);
+			 "link_up", gnn_port_link_state(id) > 0);
 }
 
 static json_t *

@@ -28,9 +28,8 @@
 RTE_LOG_REGISTER(gnn_logtype_sock, gnn.sock, INFO);
 #define GNN_LOGTYPE gnn_logtype_sock
 
-#define MAX_CLIENTS    256
-#define IDLE_TIMEOUT_S 30 /* no complete request, or a reply unread, this long */
-#define SOCKET_MODE    0660
+#define MAX_CLIENTS 256
+#define SOCKET_MODE 0660
 
 struct client {
 	int fd;
@@ -366,7 +365,8 @@ expire_clients(void)
 	for (unsigned int i = 0; i < sock.n_clients;) {
 		struct client *c = sock.clients[i];
 
-		if (t - c->last_active > IDLE_TIMEOUT_S)
+		/* No complete request, or a reply left unread, for this long. */
+		if (t - c->last_active > (time_t)gnnd.opt.client_timeout)
 			client_close(c); /* moves the last client into slot i */
 		else
 			i++;
