@@ -341,12 +341,18 @@ gnn_ctrl_run(void)
 void
 gnn_ctrl_fini(void)
 {
+	struct gnn_ruleset *rs;
+
 	gnn_sock_close();
 	gnn_top_fini();
 	if (ctrl.signal_fd >= 0)
 		close(ctrl.signal_fd);
-	gnn_ruleset_free(gnnd.active);
+	/* Telemetry may still ask: it reads under the lock and finds no ruleset. */
+	pthread_mutex_lock(&gnn_ctrl_lock);
+	rs = gnnd.active;
 	gnnd.active = NULL;
+	pthread_mutex_unlock(&gnn_ctrl_lock);
+	gnn_ruleset_free(rs);
 	free(ctrl.last_error);
 	ctrl.last_error = NULL;
 }

@@ -341,10 +341,15 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "control socket %s unusable\n", gnnd.opt.socket_path);
 
 	workers_create();
-	if (gnn_ports_setup(policy) != 0)
+	/* rte_eal_cleanup() of DPDK 22.11 leaves devices running: stop them first. */
+	if (gnn_ports_setup(policy) != 0) {
+		gnn_ports_close();
 		rte_exit(EXIT_FAILURE, "cannot set up the ports\n");
-	if (gnn_ctrl_init(policy) != 0)
+	}
+	if (gnn_ctrl_init(policy) != 0) {
+		gnn_ports_close();
 		rte_exit(EXIT_FAILURE, "cannot build the rules\n");
+	}
 	if (gnn_report_telemetry_register() != 0)
 		GNN_LOG(WARNING, "telemetry commands not registered");
 	workers_launch();
@@ -355,8 +360,9 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	gnn_top_drain();
 	gnn_report_print_summary();
-	gnn_ports_close();
+	/* Before the ports: from here on, telemetry finds no ruleset and reads nothing. */
 	gnn_ctrl_fini();
+	gnn_ports_close();
 	workers_free();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

@@ -80,12 +80,16 @@ members_json(const struct gnn_stats_total *t)
 json_t *
 gnn_report_stats(void)
 {
-	struct gnn_stats_total *t = sum_workers();
+	struct gnn_stats_total *t;
 	uint64_t reloads, failures;
 	const char *last_error;
 	double started, last_reload;
 	json_t *root, *ports, *malformed;
 
+	/* Shutting down (gnn_ctrl_fini): workers, ports and pools are going away. */
+	if (gnnd.active == NULL)
+		return NULL;
+	t = sum_workers();
 	if (t == NULL)
 		return NULL;
 	gnn_ctrl_reload_state(&reloads, &failures, &last_error, &started, &last_reload);

@@ -393,9 +393,8 @@ gnn_sock_poll(int timeout_ms, bool *extra_ready)
 			*extra_ready = true;
 			continue;
 		}
-		if (events[i].events & (EPOLLERR | EPOLLHUP) && c->out == NULL)
-			alive = false;
-		else if (c->out != NULL)
+		/* On a hang-up, too: requests sent before it are still to be read. */
+		if (c->out != NULL)
 			alive = client_flush(c) && (c->out != NULL || client_process(c));
 		else
 			alive = client_read(c);

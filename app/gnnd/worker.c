@@ -20,6 +20,7 @@
 #include "gnnd.h"
 
 _Static_assert(GNN_BURST <= GNN_RULESET_MAX_BURST, "a burst is classified in one go");
+_Static_assert(RTE_MAX_ETHPORTS <= GNN_STATS_MAX_PORTS, "port counters are indexed by port id");
 
 /* TX attempts before the rest of a burst counts as dropped. */
 #define TX_RETRIES 3

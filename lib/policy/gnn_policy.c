@@ -833,20 +833,25 @@ check_network_owners(struct loader *ld)
 /*
  * A mail server only counts when its address belongs to its own member,
  * i.e. the most specific network holding it is one of that member's.
- * Anything else is legal but never matches: warn.
+ * Anything else is legal but never matches: warn. A server prefix wider
+ * than a network of its member makes that whole network mail servers
+ * (acl/gnn_acl.c): warn too, it is more likely a typo than a wish.
  */
 static void
 check_mail_servers(struct loader *ld)
 {
 	for (unsigned int i = 0; i < ld->servers.n; i++) {
 		const struct prefix_ref *srv = &ld->servers.v[i];
-		const struct prefix_ref *best = NULL;
+		const struct prefix_ref *best = NULL, *covered = NULL;
 		bool own = false;
 		char text[64], net[64], who[LABEL_MAX], other[LABEL_MAX];
 
 		for (unsigned int j = 0; j < ld->nets.n; j++) {
 			const struct prefix_ref *n = &ld->nets.v[j];
 
+			if (n->member == srv->member && covered == NULL &&
+			    gnn_prefix_contains(&srv->prefix, &n->prefix))
+				covered = n;
 			if (!gnn_prefix_contains(&n->prefix, &srv->prefix))
 				continue;
 			if (n->member == srv->member)
@@ -856,7 +861,13 @@ check_mail_servers(struct loader *ld)
 		}
 		gnn_prefix_format(&srv->prefix, text, sizeof(text));
 		member_label(ld, srv->member, who, sizeof(who));
-		if (!own) {
+		if (!own && covered != NULL) {
+			gnn_prefix_format(&covered->prefix, net, sizeof(net));
+			report_ref(ld, srv, false,
+				   "mail server %s of %s is wider than its network %s: every "
+				   "host there counts as a mail server",
+				   text, who, net);
+		} else if (!own) {
 			report_ref(ld, srv, false,
 				   "mail server %s is outside all networks of %s; it is never "
 				   "matched",

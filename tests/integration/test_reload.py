@@ -29,6 +29,7 @@ The sequence (each step a named check; "N passed, N failed" at the end):
 """
 
 import collections
+import grp
 import json
 import os
 import queue
@@ -72,6 +73,7 @@ PATTERN = "uubawhvBAu"  # 10 frames: 2 blocked, 2 allowed, 1 would-block
 PROBES = {"H": (4, H4, "tcp", 25), "I": (6, H6, "tcp", 25), "C": (4, "198.18.0.10", "udp", 7)}
 RATE = 3000  # packets/s of the steady stream
 CLIENT_TIMEOUT = 5  # gnnd --client-timeout: idle control clients are closed after it
+SOCKET_GROUP = "daemon"  # gnnd --socket-group: a group every Debian system has
 RELOAD_EVERY = 0.05  # s: 50 reloads span 2.5 s of the stream
 
 # ------------------------------------------------------------ frames
@@ -476,7 +478,8 @@ def test_stale_socket_replaced(ctx):
     ctx.current = "A"
     t0 = time.monotonic()
     ctx.gnnd = ctx.bed.start_gnnd(ctx.conf, ctx.sock,
-                                  args=["--client-timeout", str(CLIENT_TIMEOUT)])
+                                  args=["--client-timeout", str(CLIENT_TIMEOUT),
+                                        "--socket-group", SOCKET_GROUP])
     ctx.figures.append("gnnd ready in %.1f s" % (time.monotonic() - t0))
     with open("/proc/%d/comm" % ctx.gnnd.pid) as f:
         check(f.read().strip() == "gnnd", "the bed's filter pid is not gnnd's")
@@ -492,6 +495,8 @@ def test_socket_mode(ctx):
     check(stat.S_ISSOCK(st.st_mode), "not a socket")
     check(stat.S_IMODE(st.st_mode) == 0o660,
           "mode %s, expected srw-rw----" % stat.filemode(st.st_mode))
+    check(st.st_gid == grp.getgrnam(SOCKET_GROUP).gr_gid,
+          "socket group %d, expected %s" % (st.st_gid, SOCKET_GROUP))
 
 
 def test_start_stream(ctx):
