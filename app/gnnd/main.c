@@ -3,6 +3,7 @@
  * gnnd: start-up and shutdown.
  *
  *   gnnd [EAL options] -- [-f CONFIG] [-s SOCKET] [--check]
+ *        [--socket-group GROUP] [--mbufs N] [--client-timeout S]
  *
  * The main lcore becomes the control lcore; every other lcore is a worker.
  */
@@ -47,6 +48,23 @@ usage(FILE *out, const char *prog)
 		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET, DEFAULT_CLIENT_TIMEOUT);
 }
 
+/* A decimal number in [min, max]: no sign, no wrap-around, nothing after it. */
+static int
+parse_number(const char *text, unsigned int min, unsigned int max, unsigned int *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
 /* Parse the options after "--". Returns 0, 1 (help shown) or -EINVAL. */
 static int
 parse_app_args(int argc, char **argv, struct gnnd_options *opt)
@@ -69,8 +87,6 @@ parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 	opt->client_timeout = DEFAULT_CLIENT_TIMEOUT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:s:h", longopts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'f':
 			opt->config_path = optarg;
@@ -85,15 +101,13 @@ parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 			opt->socket_group = optarg;
 			break;
 		case OPT_MBUFS:
-			opt->n_mbufs = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end != '\0' || opt->n_mbufs < 64) {
+			if (parse_number(optarg, 64, UINT32_MAX / 2, &opt->n_mbufs) != 0) {
 				fprintf(stderr, "gnnd: --mbufs wants a number >= 64\n");
 				return -EINVAL;
 			}
 			break;
 		case OPT_CLIENT_TIMEOUT:
-			opt->client_timeout = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end != '\0' || opt->client_timeout < 1 || opt->client_timeout > 3600) {
+			if (parse_number(optarg, 1, 3600, &opt->client_timeout) != 0) {
 				fprintf(stderr, "gnnd: --client-timeout wants 1..3600 seconds\n");
 				return -EINVAL;
 			}

@@ -46,10 +46,21 @@ static struct {
 	int epoll_fd;
 	int listen_fd;
 	int extra_fd;
+	time_t accept_paused_until; /* out of descriptors: stop accepting a while */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients[MAX_CLIENTS];
 	unsigned int n_clients;
 } sock = {.epoll_fd = -1, .listen_fd = -1, .extra_fd = -1};
+
+/* Seconds on a clock that no date change moves. */
+static time_t
+monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static int
 make_address(const char *path, struct sockaddr_un *addr)
@@ -91,6 +102,11 @@ gnn_sock_check_free(const char *path)
 	if (rc == 0) {
 		GNN_LOG(ERR, "another gnnd is serving %s", path);
 		return -EADDRINUSE;
+	}
+	/* Only a socket nobody listens on is stale; anything else is a mystery. */
+	if (errno != ECONNREFUSED) {
+		GNN_LOG(ERR, "cannot tell whether %s is in use: %s", path, strerror(errno));
+		return -errno;
 	}
 	GNN_LOG(INFO, "removing stale socket %s", path);
 	unlink(path);
@@ -215,6 +231,7 @@ client_flush(struct client *c)
 			return false;
 		}
 		c->out_done += (size_t)n;
+		c->last_active = monotonic_s(); /* a slow reader is still reading */
 	}
 	free(c->out);
 	c->out = NULL;
@@ -300,6 +317,8 @@ client_process(struct client *c)
 		if (line_len > 0 && c->in[line_len - 1] == '\r')
 			line_len--;
 		client_reply(c, answer(c->in, line_len));
+		/* Only complete requests count as activity, not a byte now and then. */
+		c->last_active = monotonic_s();
 		/* Keep what followed the newline for the next request. */
 		c->in_len -= (size_t)(nl + 1 - c->in);
 		memmove(c->in, nl + 1, c->in_len);
@@ -320,7 +339,6 @@ client_read(struct client *c)
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 	c->in_len += (size_t)n;
-	c->last_active = time(NULL);
 	return client_process(c);
 }
 
@@ -331,8 +349,17 @@ accept_clients(void)
 		int fd = accept4(sock.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* The listener stays readable: without a pause this spins. */
+				struct epoll_event ev = {.events = 0, .data.ptr = &sock.listen_fd};
+
+				GNN_LOG(WARNING, "out of file descriptors: not accepting for 1 s");
+				epoll_ctl(sock.epoll_fd, EPOLL_CTL_MOD, sock.listen_fd, &ev);
+				sock.accept_paused_until = monotonic_s() + 1;
+			}
 			return;
+		}
 		if (sock.n_clients >= MAX_CLIENTS) {
 			static const char busy[] = "{\"error\":\"too many clients\"}\n";
 
@@ -347,7 +374,7 @@ accept_clients(void)
 			continue;
 		}
 		c->fd = fd;
-		c->last_active = time(NULL);
+		c->last_active = monotonic_s();
 		if (epoll_add(fd, EPOLLIN, c) != 0) {
 			close(fd);
 			free(c);
@@ -357,11 +384,18 @@ accept_clients(void)
 	}
 }
 
+/* Drop idle clients; resume accepting after a pause for descriptors. */
 static void
 expire_clients(void)
 {
-	time_t t = time(NULL);
+	time_t t = monotonic_s();
 
+	if (sock.accept_paused_until != 0 && t >= sock.accept_paused_until) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &sock.listen_fd};
+
+		epoll_ctl(sock.epoll_fd, EPOLL_CTL_MOD, sock.listen_fd, &ev);
+		sock.accept_paused_until = 0;
+	}
 	for (unsigned int i = 0; i < sock.n_clients;) {
 		struct client *c = sock.clients[i];
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Evasion suite: crafted frames through gnnd, file to file.
+"""Evasion suite: crafted frames through gnnd, file to file and on the bed.
 
-usage: test_evasion.py PATH/TO/gnnd [--list]
+usage: test_evasion.py PATH/TO/gnnd [--phase file|bed|all] [--list]
 
 Builds with scapy every frame a sender could use to slip SMTP past the
 filter or to make it misjudge a frame -- IPv4 options, impossible and lying
@@ -24,7 +24,8 @@ prefix, as for a candidate (the "nested" member's hosts). Frames longer
 than an mbuf (the "jumbo" rows) reach gnnd as chained mbufs; the semantics
 make no exception for them.
 
-All frames go through ONE gnnd run, with DPDK's net_pcap vdevs:
+Phase "file": all frames go through ONE gnnd run, with DPDK's net_pcap
+vdevs:
 
     cases.pcap --rx--> net_pcap0 (inside) --gnnd--> net_pcap1 (outside) --tx--> out.pcap
 
@@ -32,9 +33,23 @@ The output must be exactly the frames expected to pass, byte-identical
 and in order, and gnnd's JSON counters (per member, per malformed reason,
 totals, ports) must equal what the cases predict. Every frame is unique
 (source MAC, IP ID, TCP sequence number carry the case number), so each
-output frame names its case. Prints one row per case (case | source |
-expected | got) and "N passed, N failed"; exits non-zero on any failure.
---list prints the cases and their expectations without running gnnd.
+output frame names its case.
+
+Phase "bed": a fixed sample of the same cases (BED_SAMPLE: every family
+for each sender), sent from the inside namespace of the test bed
+(testbed.py) through gnnd on net_af_packet vdevs, with the same config,
+and captured on the outside end. The frames expected to pass must arrive
+byte-identical and in order, the others not at all, and gnnd's counters
+must go up by what the sample predicts (expect() again). The kernel and
+the af_packet PMD reassemble IPv4 fragments and rewrite an outer 802.1ad
+tag, among other things: the comment at phase "bed" below says what the
+sample leaves out or sends otherwise, and why. Needs root.
+
+Each phase prints one row per case (case | source | expected | got; the
+case number is its row in the file phase) and "N passed, N failed"; with
+both phases (the default) a last line adds them up. Exits non-zero on any
+failure. --list prints the cases and their expectations without running
+gnnd.
 """
 
 import collections
@@ -50,7 +65,10 @@ import time
 import traceback
 
 sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
-from pcaprun import Failure, Gnnd, log_tail, port_stats, read_capture, write_pcap  # noqa: E402
+from pcaprun import (Failure, Gnnd, log_tail, port_stats, read_capture,  # noqa: E402
+                     request_stats, write_pcap)
+import testbed  # noqa: E402
+from testbed import TestBed  # noqa: E402
 
 import logging  # noqa: E402
 
@@ -158,6 +176,8 @@ class Case:
             addr = ipaddress.ip_address(src.v4 if family == 4 else src.v6)
         self.verdict, self.counter = expect(what, addr)
         self.got = None
+        self.group = None  # the builder that made it (build_cases)
+        self.number = None  # its row in the file phase, as a string
 
 
 # ------------------------------------------------------------ builders
@@ -716,12 +736,19 @@ def other_members(cases):
 
 def build_cases():
     cases = []
-    ethernet_cuts(cases)
+
+    def run(gen, *args):
+        n = len(cases)
+        gen(cases, *args)
+        for k in cases[n:]:
+            k.group = gen.__name__  # the family, for the bed sample
+
+    run(ethernet_cuts)
     for gen in (tcp_segments, controls, ipv4_options, impossible_headers, lengths,
                 ipv4_fragments, ipv6_chains, vlans, truncations):
         for s in MAIN:
-            gen(cases, s)
-    other_members(cases)
+            run(gen, s)
+    run(other_members)
     seen = {}
     for i, case in enumerate(cases):
         if case.frame in seen:
@@ -729,6 +756,7 @@ def build_cases():
                                  % (seen[case.frame] + 1, cases[seen[case.frame]].name,
                                     i + 1, case.name))
         seen[case.frame] = i
+        case.number = str(i + 1)
     return cases
 
 
@@ -837,44 +865,73 @@ def src_name(case):
     return case.src.role if case.src is not None else "-"
 
 
-def show(case, i, mark=""):
+def show(case, mark=""):
     exp = "%s %s" % (case.verdict, case.counter if case.counter != "-" else "")
     got = case.got or ""
-    print("%4d | %-50s | %-7s | %-30s | %s%s" % (i + 1, case.name, src_name(case), exp.strip(),
-                                                got, mark))
+    print("%4s | %-50s | %-7s | %-30s | %s%s" % (case.number, case.name, src_name(case),
+                                                exp.strip(), got, mark))
 
 
-def main():
-    args = sys.argv[1:]
-    listing = "--list" in args
-    args = [a for a in args if a != "--list"]
-    if len(args) != 1 and not listing:
-        print("usage: %s PATH/TO/gnnd [--list]" % sys.argv[0], file=sys.stderr)
-        return 2
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+def print_table(cases):
+    """One row per case (case.got set); FAIL details. Returns the failed cases."""
+    print("%4s | %-50s | %-7s | %-30s | %s" % ("#", "case", "source", "expected", "got"))
+    failed = []
+    for k in cases:
+        bad = k.got != k.verdict
+        show(k, "   <-- FAIL" if bad else "")
+        if bad:
+            failed.append(k)
+    print()
+    for k in failed:
+        print("FAIL #%s %s (source %s): expected %s (%s), got %s\n    frame %s"
+              % (k.number, k.name, src_name(k), k.verdict, k.counter, k.got, hexdump(k.frame)))
+    return failed
+
+
+def print_counters(expected, got):
+    """The expected and actual counters, one line each."""
+    members, malformed, totals = expected
+    stats_totals, stats_malformed, stats_members = got
+    print("expected counters: %s; malformed %s; members %s"
+          % (json.dumps(totals), json.dumps({k: v for k, v in malformed.items() if v}),
+             json.dumps(members)))
+    print("gnnd counters:     %s; malformed %s; members %s"
+          % (json.dumps({k: stats_totals.get(k) for k in totals}),
+             json.dumps({k: v for k, v in stats_malformed.items() if v}),
+             json.dumps(stats_members)))
+
+
+def summary(cases, failed, errs, n_pass, started, extra=""):
+    """The "N passed, N failed (...)" line; returns (passed, failed)."""
+    n_fail = len(failed) + (1 if errs else 0)
+    print("%d passed, %d failed (%d case(s)%s; %d frames, %d expected to pass%s, %.1f s)"
+          % (len(cases) - len(failed), n_fail, len(failed),
+             ", 1 for the output/counter checks above" if errs else "",
+             len(cases), n_pass, extra, time.monotonic() - started))
+    return len(cases) - len(failed), n_fail
+
+
+def member_counters(stats):
+    return {m["name"]: {k: m[k] for k in ("blocked", "would_block", "allowed")}
+            for m in stats["members"]}
+
+
+# ------------------------------------------------------------ phase "file"
+
+
+def file_phase(gnnd, cases):
+    """All cases through one gnnd on net_pcap, file to file: (passed, failed)."""
     started = time.monotonic()
-    cases = build_cases()
-    if listing:
-        for i, k in enumerate(cases):
-            show(k, i)
-        print("%d cases" % len(cases))
-        return 0
-    gnnd = os.path.abspath(args[0])
-    if not os.access(gnnd, os.X_OK):
-        print("gnnd not executable: %s" % gnnd, file=sys.stderr)
-        return 2
-
-    errs = []
     try:
         output, stats, errs = run_gnnd(gnnd, cases)
     except Failure as e:
         print("FAIL: %s" % e)
         print("0 passed, %d failed" % len(cases))
-        return 1
+        return 0, len(cases)
     except Exception:
         traceback.print_exc()
         print("0 passed, %d failed" % len(cases))
-        return 1
+        return 0, len(cases)
 
     index = {k.frame: i for i, k in enumerate(cases)}
     for b in output:
@@ -886,18 +943,7 @@ def main():
     out_order = [index[b] for b in output if b in index]
     exp_order = [i for i, k in enumerate(cases) if k.verdict == "pass"]
 
-    print("%4s | %-50s | %-7s | %-30s | %s" % ("#", "case", "source", "expected", "got"))
-    failed = []
-    for i, k in enumerate(cases):
-        bad = k.got != k.verdict
-        show(k, i, "   <-- FAIL" if bad else "")
-        if bad:
-            failed.append(i)
-    print()
-    for i in failed:
-        k = cases[i]
-        print("FAIL #%d %s (source %s): expected %s (%s), got %s\n    frame %s"
-              % (i + 1, k.name, src_name(k), k.verdict, k.counter, k.got, hexdump(k.frame)))
+    failed = print_table(cases)
     if unknown:
         errs.append("%d output frame(s) match no input frame (altered?): %s"
                     % (len(unknown), "; ".join("#%d %s" % (j + 1, hexdump(output[j], 64))
@@ -910,20 +956,383 @@ def main():
     errs.extend(cerrs)
     for e in errs:
         print("FAIL: " + e)
-    print("expected counters: %s; malformed %s; members %s"
-          % (json.dumps(totals), json.dumps({k: v for k, v in malformed.items() if v}),
-             json.dumps(members)))
-    print("gnnd counters:     %s; malformed %s; members %s"
-          % (json.dumps({k: stats["totals"].get(k) for k in totals}),
-             json.dumps({k: v for k, v in stats.get("malformed", {}).items() if v}),
-             json.dumps({m["name"]: {k: m[k] for k in ("blocked", "would_block", "allowed")}
-                         for m in stats["members"]})))
-    n_fail = len(failed) + (1 if errs else 0)
-    print("%d passed, %d failed (%d case(s)%s; %d frames, %d expected to pass, %.1f s)"
-          % (len(cases) - len(failed), n_fail, len(failed),
-             ", 1 for the output/counter checks above" if errs else "",
-             len(cases), len(exp_order), time.monotonic() - started))
-    return 1 if n_fail else 0
+    print_counters((members, malformed, totals),
+                   (stats["totals"], stats.get("malformed", {}), member_counters(stats)))
+    return summary(cases, failed, errs, len(exp_order), started)
+
+
+# ------------------------------------------------------------ phase "bed"
+#
+# A sample of the same cases, sent from the inside namespace of the test
+# bed (testbed.py: veths, gnnd on net_af_packet0/1 in the wire namespace)
+# and captured on the outside namespace's end. What the kernel and DPDK
+# 22.11's af_packet PMD do to frames on that path decides what the sample
+# can hold; each point was seen on the bed, not only read in the sources:
+#
+# - IPv4 fragments never reach gnnd as sent. The PMD joins its sockets to a
+#   PACKET_FANOUT group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel
+#   reassembles IPv4 fragments (untagged or under one tag; not under two,
+#   whose inner type is still 0x8100) before the ring: a lone fragment is
+#   held until it expires (30 s), unseen; a complete datagram reaches
+#   gnnd as one frame and leaves unfragmented (one of 2000 B, more than a
+#   2048 B ring frame holds, reached gnnd cut short: "truncated"). So the
+#   IPv4 fragment cases go over the bed inside two 802.1Q tags (the same
+#   frame, tagged: MAX_VLAN allows two, and what the frame is, so its
+#   expectation, does not change), plus the one whose length field lies
+#   ("fragment offset 1, cut short"), which the kernel passes on as it is.
+#   IPv6 fragments are not reassembled: sampled as they are.
+# - An outer 802.1ad tag comes out as 802.1Q: the kernel strips the outer
+#   tag into metadata and the PMD puts it back with TPID 0x8100
+#   (rte_vlan_insert). Two tags on the bed are 0x8100/0x8100: the
+#   "802.1Q + 802.1Q" cases, and the tagged truncation series with its outer
+#   tag sent as 0x8100. The file phase keeps 802.1ad.
+# - A frame whose EtherType is a VLAN TPID but which is shorter than 20 B
+#   (the tag and the 2 bytes after it) is dropped by the kernel when it
+#   strips the tag, before any packet socket: gnnd never sees it. The
+#   shortest tagged cut in the sample is 20 B.
+# - Frames shorter than 14 B cannot be sent on an AF_PACKET socket
+#   (EINVAL): no ethernet_cuts row. Nor can frames longer than MTU + 14
+#   (+ 4 when tagged; EMSGSIZE): no "jumbo" row.
+# - Short frames are not padded: veth and af_packet carry a 14 B frame as
+#   14 B. A frame shorter than 60 B that came out zero-padded to 60 B would
+#   count as arrived (any Ethernet may pad), and is reported; nothing else
+#   may differ by a byte.
+# - Sent back to back, frames get lost on the way (of all 1771 sendable
+#   frames in one burst, hundreds), in no gnnd counter. Paced BED_GAP
+#   apart, none was lost in any run.
+#
+# The namespaces have real kernel stacks. Every frame is addressed to
+# GW_MAC, no one's address, so neither namespace answers one; only frames
+# with a sample frame's source MAC are looked at on the outside. The inside
+# kernel may still send something of its own while the sample goes out
+# (e.g. MLD reports after link-up): the inside interface's kernel TX
+# counter tells how many, and those frames are allowed for in the port and
+# total counters (never in the member or malformed ones).
+
+# Per family (builder), the cases of each main source (ws, ms, nm) in the
+# sample. Names as the builders spell them.
+BED_SAMPLE = (
+    ("tcp_segments", ("ipv4 SYN to 25", "ipv6 SYN-ACK to 25", "ipv4 RST to 25",
+                      "ipv6 FIN to 25", "ipv6 data to 25")),
+    ("controls", ("ipv6 SYN to 587", "ARP request")),
+    ("ipv4_options", ("ipv4 IHL=6 (4 B options), SYN to 25",
+                      "ipv4 IHL=15 (40 B options), SYN to 25")),
+    ("impossible_headers", ("ipv4 IHL=4, SYN to 25", "ipv4 TCP data offset 4, to 25",
+                            "ipv6 TCP data offset 0, to 25")),
+    ("lengths", ("ipv4 total length 41 > datagram 40", "ipv4 total length 30 cuts the TCP header",
+                 "ipv6 payload length 20, 64 B trailer")),
+    ("ipv4_fragments", ("ipv4 fragment offset 1, cut short",)),
+    ("ipv6_chains", ("ipv6 chain of 8 ext headers / TCP to 25",
+                     "ipv6 chain of 9 ext headers / TCP to 25",
+                     "ipv6 atomic fragment / TCP to 25",
+                     "ipv6 first fragment,  3 B of TCP",
+                     "ipv6 first fragment: dst / frag / AH 12 of 24 B",
+                     "ipv6 fragment offset 1 M=1, TCP-to-25 lookalike")),
+    ("vlans", ("802.1Q, ipv4 SYN to 25", "802.1Q VID 0 PCP 5, ipv6 SYN to 25",
+               "802.1Q + 802.1Q, ipv6 SYN to 25", "802.1Q + 802.1Q, ipv4 SYN to 587",
+               "802.1Q x3, ipv4 SYN to 25")),
+    ("truncations", ("ipv4+opts/TCP+opts cut at 14", "ipv4+opts/TCP+opts cut at 40",
+                     "ipv6/hbh/dst/rt/ah/frag/TCP+opts cut at 100", "802.1Q/ipv6/TCP cut at 20")),
+)
+# The same for the monitor, "off" and nested members' hosts.
+BED_SAMPLE_OTHERS = ("ipv4 SYN to 25", "ipv6 first fragment, 0 B of TCP",
+                     "ipv4 TCP data offset 3, to 25")
+BED_GAP = 0.002  # seconds between two frames of the sample
+BED_SETTLE = 5.0  # seconds at most for gnnd's counters to take the sample in
+
+
+def outer_8021q(frame):
+    """The frame with its outer 802.1ad TPID written as 802.1Q."""
+    if frame[12:14] != b"\x88\xa8":
+        raise AssertionError("test bug: no outer 802.1ad tag")
+    return frame[:12] + b"\x81\x00" + frame[14:]
+
+
+def in_two_tags(frame):
+    """The frame inside two 802.1Q tags (VIDs 100, 10)."""
+    return frame[:12] + b"\x81\x00\x00\x64\x81\x00\x00\x0a" + frame[12:]
+
+
+# Per main source: (family, case name, how it goes over the bed, row suffix).
+BED_VARIANTS = (
+    ("ipv4_fragments", "ipv4 first fragment,  3 B of TCP", in_two_tags, " [in 2 tags]"),
+    ("ipv4_fragments", "ipv4 fragment offset 1 MF, TCP-to-25 lookalike", in_two_tags,
+     " [in 2 tags]"),
+    ("truncations", "802.1ad+802.1Q/ipv4/TCP cut at 21", outer_8021q, " [outer 8100]"),
+    ("truncations", "802.1ad+802.1Q/ipv4/TCP cut at 45", outer_8021q, " [outer 8100]"),
+)
+
+
+def bed_sample(cases):
+    """The bed's sample of cases, in file order (variants after their case):
+    new Case objects, expectations from expect() as for the file."""
+    by = {}
+    for k in cases:
+        key = (k.group, src_name(k), k.name)
+        if key in by:
+            raise AssertionError("test bug: two cases %r" % (key,))
+        by[key] = k
+    picks = {}  # file index -> [(suffix, transform)]
+    want = [(g, s.role, n, None, "") for g, names in BED_SAMPLE for s in MAIN for n in names]
+    want += [(g, s.role, n, f, sfx) for g, n, f, sfx in BED_VARIANTS for s in MAIN]
+    want += [("other_members", s.role, n, None, "")
+             for s in (MON_WS, MON_MS, OFF_WS, NEST_WS) for n in BED_SAMPLE_OTHERS]
+    for group, role, name, transform, suffix in want:
+        k = by.get((group, role, name))
+        if k is None:
+            raise AssertionError("test bug: no case %r from %s in %s" % (name, role, group))
+        picks.setdefault(int(k.number) - 1, []).append((suffix, transform))
+    sample = []
+    for i in sorted(picks):
+        k = cases[i]
+        for suffix, transform in picks[i]:
+            frame = transform(k.frame) if transform else k.frame
+            b = Case(k.name + suffix, k.src, k.family, frame, k.what)
+            b.group, b.number = k.group, k.number  # a variant: the name says how
+            sample.append(b)
+    if len({b.frame for b in sample}) != len(sample):
+        raise AssertionError("test bug: two bed frames are the same")
+    for b in sample:  # what an AF_PACKET socket sends on a 1500 B veth
+        if not 14 <= len(b.frame) <= 1514 + (4 if b.frame[12:14] == b"\x81\x00" else 0):
+            raise AssertionError("test bug: %s cannot cross the bed" % b.name)
+    return sample
+
+
+# Sends hex frames from stdin out of an interface, BED_GAP apart.
+PACED_SENDER = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+for line in sys.stdin:
+    if line.strip():
+        s.send(bytes.fromhex(line))
+        time.sleep(float(sys.argv[2]))
+"""
+
+
+def if_tx_packets(bed, side):
+    """The kernel's TX packet count of a side's namespace end."""
+    p = bed.exec(side, "ip", "-j", "-s", "link", "show", "dev", bed.ns_if(side), check=True)
+    return json.loads(p.stdout)[0]["stats64"]["tx"]["packets"]
+
+
+def run_bed(gnnd, sample):
+    """The sample through gnnd on the bed: (frames captured on the outside
+    end, stats before, stats after, inside noise, errors)."""
+    errs = []
+    members = [{"name": m.name, "mode": m.mode, "networks": m.networks,
+                "mail_servers": m.mail_servers} for m in MEMBERS]
+    with TestBed(gnnd=gnnd) as bed:
+        inside_port, _ = bed.port_names()
+        f = bed.start_gnnd(bed.write_config(members, BLOCKED_PORTS))
+
+        def counts():
+            """(what the inside end sent, gnnd's stats, what gnnd read inside)."""
+            tx, stats = if_tx_packets(bed, "in"), request_stats(str(f.socket))
+            return tx, stats, port_stats(stats, inside_port)["rx_packets"]
+
+        def quiet(settle, n_more=None):
+            """Counts once nothing moved for 0.1 s and, given n_more, gnnd
+            has read all the inside end sent since tx0, rx0, at least
+            n_more frames; None after settle s."""
+            deadline, last = time.monotonic() + settle, None
+            while True:
+                now = counts()
+                tx, stats, rx = now
+                snap = (tx, json.dumps([stats["ports"], stats["totals"], stats["members"]],
+                                       sort_keys=True))
+                if snap == last and (n_more is None or
+                                     (tx - tx0 >= n_more and rx - rx0 == tx - tx0)):
+                    return now
+                if time.monotonic() > deadline:
+                    return None
+                last = snap
+                time.sleep(0.1)
+
+        # Before: the inside end sent nothing for a moment, gnnd read it all.
+        start = quiet(BED_SETTLE)
+        if start is None:
+            raise Failure("the bed did not settle before the sample: the inside end "
+                          "keeps sending, or gnnd does not read it")
+        tx0, before, rx0 = start
+        with bed.capture("out") as cap:
+            bed.exec("in", testbed.PYTHON, "-c", PACED_SENDER, bed.ns_if("in"), str(BED_GAP),
+                     check=True, input="".join(b.frame.hex() + "\n" for b in sample))
+            end = quiet(BED_SETTLE, len(sample))
+        if end is None:
+            tx, after, rx = counts()
+            errs.append("gnnd read %d frames of the %d the inside end sent (the sample: %d) "
+                        "in %.0f s" % (rx - rx0, tx - tx0, len(sample), BED_SETTLE))
+        else:
+            tx, after, rx = end
+        noise = tx - tx0 - len(sample)
+        rc = bed.stop_filter()
+        if rc != 0:
+            errs.append("gnnd exit status %r after SIGTERM, expected 0\n%s"
+                        % (rc, testbed._tail(f.log, 15)))
+    return cap.frames, before, after, noise, errs
+
+
+def check_bed_counters(before, after, sample, noise, ports):
+    """gnnd's counters over the sample (after - before) against the sample's
+    expectations; noise: frames the inside kernel sent meanwhile."""
+    errs = []
+
+    def want(what, got, exp):
+        if got != exp:
+            errs.append("%s went up by %r, expected %r" % (what, got, exp))
+
+    members, malformed, totals = expected_counters(sample)
+    p0 = {n: port_stats(before, n) for n in ports}
+    p1 = {n: port_stats(after, n) for n in ports}
+
+    def port(n, k):
+        return p1[n][k] - p0[n][k]
+
+    inside, outside = ports
+    want("inside rx_packets", port(inside, "rx_packets"), len(sample) + noise)
+    want("outside tx_packets", port(outside, "tx_packets"), totals["forwarded"] + noise)
+    want("inside tx_packets", port(inside, "tx_packets"), port(outside, "rx_packets"))
+    for n in ports:
+        want(n + " rx_missed", port(n, "rx_missed"), 0)
+        want(n + " tx_dropped", port(n, "tx_dropped"), 0)
+    got_totals = {k: after["totals"][k] - before["totals"][k] for k in totals}
+    exp_totals = dict(totals)
+    # Frames of the inside kernel, and whatever came in from the outside,
+    # cross as well: only the port counters and these two totals see them.
+    exp_totals["rx_packets"] += noise + port(outside, "rx_packets")
+    exp_totals["forwarded"] += noise + port(outside, "rx_packets")
+    for k, v in exp_totals.items():
+        want("totals " + k, got_totals[k], v)
+    got_malformed = {k: after["malformed"][k] - before["malformed"].get(k, 0)
+                     for k in after["malformed"]}
+    want("malformed by reason", got_malformed, malformed)
+    m0, m1 = member_counters(before), member_counters(after)
+    want("member names", sorted(m1), sorted(members))
+    got_members = {n: {k: m1[n][k] - m0[n][k] for k in m1[n]} for n in m1}
+    for name, exp in members.items():
+        for k, v in exp.items():
+            want("member %s %s" % (name, k), got_members.get(name, {}).get(k), v)
+    return errs, (members, malformed, totals), (got_totals, got_malformed, got_members)
+
+
+def match_bed(sample, captured):
+    """Sets sample[i].got from the frames captured on the outside end.
+    Returns (indices in capture order, unmatched frames of ours, padded, others)."""
+    index = {b.frame: i for i, b in enumerate(sample)}
+    macs = {b.frame[6:12] for b in sample}
+    order, unknown, padded, others = [], [], [], 0
+    for c in captured:
+        if c[6:12] not in macs:
+            others += 1  # not from a sample source (e.g. the inside kernel's)
+            continue
+        i = index.get(c)
+        if i is None and len(c) == 60:
+            # Allowed: a frame shorter than 60 B, zero-padded to 60 B.
+            for n in range(len(c.rstrip(b"\0")), 60):
+                if c[:n] in index:
+                    i = index[c[:n]]
+                    padded.append(i)
+                    break
+        if i is None:
+            unknown.append(c)
+        else:
+            order.append(i)
+    for i in order:
+        sample[i].got = "pass"
+    for b in sample:
+        b.got = b.got or "drop"
+    return order, unknown, padded, others
+
+
+def bed_phase(gnnd, cases):
+    """The bed sample over af_packet: (passed, failed)."""
+    started = time.monotonic()
+    sample = bed_sample(cases)
+    ports = ("net_af_packet0", "net_af_packet1")
+    try:
+        captured, before, after, noise, errs = run_bed(gnnd, sample)
+    except Exception:
+        traceback.print_exc(file=sys.stdout)
+        print("0 passed, %d failed" % len(sample))
+        return 0, len(sample)
+    order, unknown, padded, others = match_bed(sample, captured)
+    exp_order = [i for i, b in enumerate(sample) if b.verdict == "pass"]
+    failed = print_table(sample)
+    if unknown:
+        errs.append("%d frame(s) from sample sources came out altered: %s"
+                    % (len(unknown), "; ".join(hexdump(c, 64) for c in unknown[:5])))
+    if len(order) != len(set(order)):
+        errs.append("some frames came out more than once")
+    if not unknown and not failed and order != exp_order:
+        errs.append("the frames expected to pass came out in another order")
+    if noise < 0:
+        errs.append("the inside end sent %d frames fewer than the sample" % -noise)
+    cerrs, expected, got = check_bed_counters(before, after, sample, max(noise, 0), ports)
+    errs.extend(cerrs)
+    for e in errs:
+        print("FAIL: " + e)
+    print_counters(expected, got)
+    extra = "; %d more from the inside kernel, %d from other sources captured outside" % (
+        noise, others)
+    if padded:
+        extra += "; %d arrived zero-padded to 60 B: %s" % (
+            len(padded), ", ".join("#" + sample[i].number for i in padded))
+    return summary(sample, failed, errs, len(exp_order), started, extra)
+
+
+# ------------------------------------------------------------ main
+
+
+def main():
+    args = sys.argv[1:]
+    listing = "--list" in args
+    args = [a for a in args if a != "--list"]
+    phase = "all"
+    if "--phase" in args:
+        i = args.index("--phase")
+        phase = args[i + 1] if i + 1 < len(args) else ""
+        del args[i:i + 2]
+    if phase not in ("file", "bed", "all") or (len(args) != 1 and not listing):
+        print("usage: %s PATH/TO/gnnd [--phase file|bed|all] [--list]" % sys.argv[0],
+              file=sys.stderr)
+        return 2
+    phases = ("file", "bed") if phase == "all" else (phase,)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    started = time.monotonic()
+    cases = build_cases()
+    if listing:
+        for name in phases:
+            rows = cases if name == "file" else bed_sample(cases)
+            if len(phases) > 1:
+                print("== phase %s" % name)
+            for k in rows:
+                show(k)
+            print("%d cases" % len(rows))
+        return 0
+    gnnd = os.path.abspath(args[0])
+    if not os.access(gnnd, os.X_OK):
+        print("gnnd not executable: %s" % gnnd, file=sys.stderr)
+        return 2
+    if "bed" in phases and os.geteuid() != 0:
+        print("the bed phase needs root (network namespaces); --phase file runs without",
+              file=sys.stderr)
+        return 2
+
+    results = {}
+    for name in phases:
+        if len(phases) > 1:
+            print("== phase %s" % name)
+        results[name] = (file_phase if name == "file" else bed_phase)(gnnd, cases)
+        if len(phases) > 1:
+            print()
+        sys.stdout.flush()
+    if len(phases) > 1:
+        print("%d passed, %d failed (%s; %.1f s)"
+              % (sum(p for p, _ in results.values()), sum(f for _, f in results.values()),
+                 ", ".join("%s %d/%d" % (n, p, p + f) for n, (p, f) in results.items()),
+                 time.monotonic() - started))
+    return 1 if any(f for _, f in results.values()) else 0
 
 
 if __name__ == "__main__":
