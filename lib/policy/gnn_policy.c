@@ -331,6 +331,47 @@ type_name(const config_setting_t *s)
 }
 
 /*
+ * Names end up in JSON, Prometheus labels and logs: well-formed UTF-8
+ * without control characters only.
+ */
+static bool
+printable_utf8(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	while (*p != '\0') {
+		unsigned int extra, cp;
+
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0)
+			extra = 1, cp = *p & 0x1f;
+		else if ((*p & 0xf0) == 0xe0)
+			extra = 2, cp = *p & 0x0f;
+		else if ((*p & 0xf8) == 0xf0)
+			extra = 3, cp = *p & 0x07;
+		else
+			return false;
+		for (unsigned int i = 1; i <= extra; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates, beyond Unicode, C1 controls. */
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+		    (extra == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		p += extra + 1;
+	}
+	return true;
+}
+
+/*
  * Copy a name setting (member name, port name) into dst after checking its
  * type and length. what reads "'name' of member #2". false on error.
  */
@@ -348,6 +389,10 @@ copy_name(struct loader *ld, const config_setting_t *s, const char *what, char *
 	len = strlen(v);
 	if (len == 0) {
 		ERROR(ld, s, "%s is empty", what);
+		return false;
+	}
+	if (!printable_utf8(v)) {
+		ERROR(ld, s, "%s is not printable UTF-8 text", what);
 		return false;
 	}
 	if (len >= GNN_NAME_MAX) {

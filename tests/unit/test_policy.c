@@ -418,6 +418,24 @@ test_example_configs(void **state)
 	gnn_diag_clear(&d);
 }
 
+/* Names in any script load; only control characters and bad bytes do not. */
+static void
+test_valid_utf8_name(void **state)
+{
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	p = load_good(HEAD "members = (\n"
+			   "  { name = \"\xc3\xa9" "cole-\xe5\xad\xa6\xe6\xa0\xa1\"; mode = \"off\";\n"
+			   "    networks = [ \"192.0.2.0/24\" ]; }\n"
+			   ");\n",
+		      &d);
+	assert_string_equal(p->members[0].name, "\xc3\xa9" "cole-\xe5\xad\xa6\xe6\xa0\xa1");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+}
+
 static void
 test_valid_full(void **state)
 {
@@ -847,6 +865,21 @@ test_err_members(void **state)
 		       "  { name = \"\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
 		       ");\n",
 		  4, "'name' of member #1 is empty");
+	/* Names go into JSON and labels: only printable UTF-8. */
+	one_error(HEAD
+		  "members = (\n"
+		  "  { name = \"caf\xe9\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
+		  ");\n",
+		  4, "'name' of member #1 is not printable UTF-8 text");
+	one_error(HEAD "members = (\n"
+		       "  { name = \"a\x01b\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
+		       ");\n",
+		  4, "is not printable UTF-8 text");
+	one_error(HEAD
+		  "members = (\n"
+		  "  { name = \"\xc0\xafx\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
+		  ");\n",
+		  4, "is not printable UTF-8 text");
 	one_error(HEAD "members = (\n"
 		       "  { name = \"x\"; mode = \"off\";\n"
 		       "    networks = [ ]; }\n" /* 5 */
@@ -1322,6 +1355,7 @@ main(void)
 		cmocka_unit_test(test_prefix_contains),
 		cmocka_unit_test(test_example_configs),
 		cmocka_unit_test(test_valid_full),
+		cmocka_unit_test(test_valid_utf8_name),
 		cmocka_unit_test(test_empty_members),
 		cmocka_unit_test(test_modes_and_names),
 		cmocka_unit_test(test_max_name_length),
