@@ -12,6 +12,7 @@
 #include <rte_log.h>
 
 #include "acl/gnn_acl.h"
+#include "judge.h"
 #include "stats/gnn_stats.h"
 
 struct json_t;
@@ -33,14 +34,6 @@ struct gnn_rx_unit {
 	uint16_t tx_port;
 	uint16_t tx_queue; /* used by this unit only: TX needs no lock */
 	bool inside;	   /* frames are judged; outside frames pass untouched */
-};
-
-/* A blocked or would-block source, passed from a worker to the control lcore. */
-struct gnn_top_event {
-	uint8_t family;
-	uint8_t counter; /* GNN_MC_BLOCKED or GNN_MC_WOULD_BLOCK */
-	uint16_t slot;
-	uint8_t addr[16];
 };
 
 struct gnn_worker {

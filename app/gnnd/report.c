@@ -113,7 +113,8 @@ gnn_report_stats(void)
 		(json_int_t)t->malformed_total, "malformed_forwarded",
 		(json_int_t)t->malformed_forwarded, "tx_dropped", (json_int_t)t->tx_dropped,
 		/* blocked-source events the top table never saw (ring full) */
-		"top_events_lost", (json_int_t)t->top_lost, "malformed", malformed, "members", members_json(t));
+		"top_events_lost", (json_int_t)t->top_lost, "malformed", malformed, "members",
+		members_json(t));
 	free(t);
 	return root;
 }

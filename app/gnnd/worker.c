@@ -31,21 +31,6 @@ struct burst_keys {
 	uint32_t result[GNN_BURST];
 };
 
-static void
-report_source(struct gnn_worker *w, const struct gnn_frame_info *info, uint16_t slot,
-	      enum gnn_member_counter counter)
-{
-	struct gnn_top_event ev = {
-		.family = info->family,
-		.counter = counter,
-		.slot = slot,
-	};
-
-	memcpy(ev.addr, info->src, sizeof(ev.addr));
-	if (rte_ring_sp_enqueue_elem(w->top_ring, &ev, sizeof(ev)) != 0)
-		w->stats.top_lost++;
-}
-
 /*
  * Parse one frame. Headers are read from the first segment; a chained frame
  * (jumbo frame, pcap) whose headers run past it is copied out and parsed
@@ -89,36 +74,13 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, struct rte_mbuf 
 
 	classify_burst(w, rs, pkts, n, &k);
 	for (uint16_t i = 0; i < n; i++) {
-		const struct gnn_frame_info *info = &k.info[i];
-		int member;
-		enum gnn_verdict v = gnn_ruleset_decide(rs, info, k.result[i], &member);
-		uint16_t slot = member >= 0 ? rs->members[member].slot : 0;
+		enum gnn_verdict v =
+			gnn_judge_frame(&w->stats, w->top_ring, rs, &k.info[i], k.result[i]);
 
-		switch (v) {
-		case GNN_VERDICT_FORWARD:
-			if (unlikely(info->kind == GNN_PARSE_MALFORMED))
-				w->stats.malformed_forwarded++;
+		if (gnn_verdict_forwards(v))
 			pkts[n_fwd++] = pkts[i];
-			break;
-		case GNN_VERDICT_ALLOWED:
-			w->stats.member[slot][GNN_MC_ALLOWED]++;
-			pkts[n_fwd++] = pkts[i];
-			break;
-		case GNN_VERDICT_WOULD_BLOCK:
-			w->stats.member[slot][GNN_MC_WOULD_BLOCK]++;
-			report_source(w, info, slot, GNN_MC_WOULD_BLOCK);
-			pkts[n_fwd++] = pkts[i];
-			break;
-		case GNN_VERDICT_BLOCKED:
-			w->stats.member[slot][GNN_MC_BLOCKED]++;
-			report_source(w, info, slot, GNN_MC_BLOCKED);
+		else
 			drop[n_drop++] = pkts[i];
-			break;
-		case GNN_VERDICT_MALFORMED_DROP:
-			w->stats.malformed_dropped[info->reason]++;
-			drop[n_drop++] = pkts[i];
-			break;
-		}
 	}
 	if (n_drop > 0)
 		rte_pktmbuf_free_bulk(drop, n_drop);

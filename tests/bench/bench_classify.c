@@ -29,8 +29,10 @@
 #include <rte_ring_elem.h>
 
 #include "acl/gnn_acl.h"
+#include "judge.h" /* app/gnnd: the worker's per-frame accounting */
 #include "parse/gnn_parse.h"
 #include "policy/gnn_policy.h"
+#include "stats/gnn_stats.h"
 
 #include "bench_common.h"
 
@@ -87,25 +89,12 @@ struct frames {
 	uint8_t expect[N_FRAMES]; /* enum gnn_verdict */
 };
 
-/* Same layout as struct gnn_top_event (app/gnnd/gnnd.h). */
-struct top_event {
-	uint8_t family;
-	uint8_t counter;
-	uint16_t slot;
-	uint8_t addr[16];
-};
-
-enum { MC_ALLOWED, MC_BLOCKED, MC_WOULD_BLOCK, MC_MAX };
-
-/* The counters a worker keeps, as in struct gnn_worker. */
+/* What a worker keeps besides the gnnd counters. */
 struct bench_worker {
-	uint64_t member[GNN_MAX_MEMBERS][MC_MAX];
-	uint64_t malformed_dropped[GNN_MALFORMED_MAX];
-	uint64_t malformed_forwarded;
+	struct gnn_lcore_stats stats;
 	uint64_t forwarded;
 	uint64_t dropped;
 	uint64_t lookups;
-	uint64_t top_lost;
 	struct rte_ring *top_ring;
 } __rte_cache_aligned;
 
@@ -345,22 +334,7 @@ make_frames(struct frames *fr, unsigned int n_members)
 	}
 }
 
-/* ---- the hot path, mirroring app/gnnd/worker.c ------------------------ */
-
-static void
-report_source(struct bench_worker *w, const struct gnn_frame_info *info, uint16_t slot,
-	      uint8_t counter)
-{
-	struct top_event ev = {
-		.family = info->family,
-		.counter = counter,
-		.slot = slot,
-	};
-
-	memcpy(ev.addr, info->src, sizeof(ev.addr));
-	if (rte_ring_sp_enqueue_elem(w->top_ring, &ev, sizeof(ev)) != 0)
-		w->top_lost++;
-}
+/* ---- the hot path, as app/gnnd/worker.c runs it ------------------------ */
 
 static uint32_t
 classify_burst(const struct gnn_ruleset *rs, const struct frames *fr, uint32_t first,
@@ -383,36 +357,13 @@ judge_burst(struct bench_worker *w, const struct gnn_ruleset *rs, const struct f
 
 	w->lookups += classify_burst(rs, fr, first, &k);
 	for (uint32_t i = 0; i < BURST; i++) {
-		const struct gnn_frame_info *info = &k.info[i];
-		int member;
-		enum gnn_verdict v = gnn_ruleset_decide(rs, info, k.result[i], &member);
-		uint16_t slot = member >= 0 ? rs->members[member].slot : 0;
+		enum gnn_verdict v =
+			gnn_judge_frame(&w->stats, w->top_ring, rs, &k.info[i], k.result[i]);
 
-		switch (v) {
-		case GNN_VERDICT_FORWARD:
-			if (unlikely(info->kind == GNN_PARSE_MALFORMED))
-				w->malformed_forwarded++;
+		if (gnn_verdict_forwards(v))
 			fwd[n_fwd++] = first + i;
-			break;
-		case GNN_VERDICT_ALLOWED:
-			w->member[slot][MC_ALLOWED]++;
-			fwd[n_fwd++] = first + i;
-			break;
-		case GNN_VERDICT_WOULD_BLOCK:
-			w->member[slot][MC_WOULD_BLOCK]++;
-			report_source(w, info, slot, MC_WOULD_BLOCK);
-			fwd[n_fwd++] = first + i;
-			break;
-		case GNN_VERDICT_BLOCKED:
-			w->member[slot][MC_BLOCKED]++;
-			report_source(w, info, slot, MC_BLOCKED);
+		else
 			drop[n_drop++] = first + i;
-			break;
-		case GNN_VERDICT_MALFORMED_DROP:
-			w->malformed_dropped[info->reason]++;
-			drop[n_drop++] = first + i;
-			break;
-		}
 		if (verdicts != NULL)
 			verdicts[first + i] = (uint8_t)v;
 	}
@@ -622,8 +573,9 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < GNN_MAX_MEMBERS; i++)
 		slots[i] = (uint16_t)i;
 	fr.data = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)N_FRAMES * FRAME_STRIDE);
-	worker.top_ring = rte_ring_create_elem("bench_top", sizeof(struct top_event), TOP_RING_SIZE,
-					       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	worker.top_ring =
+		rte_ring_create_elem("bench_top", sizeof(struct gnn_top_event), TOP_RING_SIZE,
+				     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (fr.data == NULL || worker.top_ring == NULL)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 
