@@ -133,6 +133,7 @@ assign_slots(const struct gnn_policy *next, uint16_t *slots)
 				gnn_stats_sum(lcores, gnnd.n_workers, total);
 			}
 			memcpy(ctrl.slot_base[s], total->member[s], sizeof(ctrl.slot_base[s]));
+			gnn_top_forget_slot((uint16_t)s);
 		}
 		if (slot < 0) {
 			free(total);
@@ -237,59 +238,66 @@ reload_failed(json_t *errors)
 			 errors, "generation", (json_int_t)ctrl.generation);
 }
 
-int
-gnn_ctrl_reload(json_t **reply)
+/* Read, validate and build the file's ruleset; NULL with the reasons in errors. */
+static struct gnn_ruleset *
+load_next(json_t *errors)
 {
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
 	struct gnn_ruleset *rs;
-	json_t *errors = json_array();
-	json_t *result;
 	char err[512];
 
 	policy = gnn_policy_load(gnnd.opt.config_path, gnn_port_exists, NULL, &diag);
 	log_warnings(&diag);
-	if (policy == NULL) {
-		for (unsigned int i = 0; i < diag.n_errors; i++)
-			json_array_append_new(errors, json_string(diag.errors[i]));
-		gnn_diag_clear(&diag);
-		result = reload_failed(errors);
-		goto out;
-	}
+	for (unsigned int i = 0; i < diag.n_errors; i++)
+		json_array_append_new(errors, json_string(diag.errors[i]));
 	gnn_diag_clear(&diag);
+	if (policy == NULL)
+		return NULL;
 	if (!gnn_policy_same_ports(policy, gnnd.active->policy)) {
 		snprintf(err, sizeof(err),
 			 "%s:%d: ports differ from the running ones; restart gnnd to change ports",
 			 policy->path, policy->n_port_pairs ? policy->port_pairs[0].line : 1);
 		json_array_append_new(errors, json_string(err));
 		gnn_policy_free(policy);
-		result = reload_failed(errors);
-		goto out;
+		return NULL;
 	}
 	rs = build_ruleset(policy, err, sizeof(err));
 	if (rs == NULL) {
 		json_array_append_new(errors, json_string(err));
 		gnn_policy_free(policy);
-		result = reload_failed(errors);
-		goto out;
 	}
-	publish(rs);
-	json_decref(errors);
-	pthread_mutex_lock(&gnn_ctrl_lock);
-	ctrl.reloads++;
-	ctrl.last_reload = now();
-	free(ctrl.last_error);
-	ctrl.last_error = NULL;
-	pthread_mutex_unlock(&gnn_ctrl_lock);
-	GNN_LOG(INFO, "reloaded %s: generation %" PRIu64 ", %u members", gnnd.opt.config_path,
-		ctrl.generation, rs->n_members);
-	result = json_pack("{s:b, s:I}", "ok", 1, "generation", (json_int_t)ctrl.generation);
-out:
+	return rs;
+}
+
+int
+gnn_ctrl_reload(json_t **reply)
+{
+	json_t *errors = json_array();
+	struct gnn_ruleset *rs = load_next(errors);
+	json_t *result;
+
+	if (rs == NULL) {
+		result = reload_failed(errors);
+	} else {
+		json_decref(errors);
+		publish(rs);
+		pthread_mutex_lock(&gnn_ctrl_lock);
+		ctrl.reloads++;
+		ctrl.last_reload = now();
+		free(ctrl.last_error);
+		ctrl.last_error = NULL;
+		pthread_mutex_unlock(&gnn_ctrl_lock);
+		GNN_LOG(INFO, "reloaded %s: generation %" PRIu64 ", %u members",
+			gnnd.opt.config_path, ctrl.generation, rs->n_members);
+		result =
+			json_pack("{s:b, s:I}", "ok", 1, "generation", (json_int_t)ctrl.generation);
+	}
 	if (reply != NULL)
 		*reply = result;
 	else
 		json_decref(result);
-	return ctrl.last_error == NULL ? 0 : -EINVAL;
+	return rs == NULL ? -EINVAL : 0;
 }
 
 /* Read every pending signal; several SIGHUPs make one reload. */

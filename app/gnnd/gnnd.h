@@ -113,6 +113,7 @@ int gnn_report_telemetry_register(void);
 int gnn_top_init(void);
 void gnn_top_drain(void);
 struct json_t *gnn_top_query(const char *member, unsigned int n);
+void gnn_top_forget_slot(uint16_t slot);
 void gnn_top_fini(void);
 
 /* sock.c — the control socket. Control lcore only. */

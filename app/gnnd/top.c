@@ -145,6 +145,45 @@ gnn_top_drain(void)
 	}
 }
 
+/* Put a copy of e in the first free place of its probe sequence. */
+static void
+place(const struct top_entry *e)
+{
+	struct gnn_top_event key = {.family = e->family, .slot = e->slot};
+	uint32_t mask = TABLE_SIZE - 1;
+
+	memcpy(key.addr, e->addr, sizeof(key.addr));
+	for (uint32_t i = hash_source(&key) & mask;; i = (i + 1) & mask) {
+		if (!top.table[i].used) {
+			top.table[i] = *e;
+			top.n_entries++;
+			return;
+		}
+	}
+}
+
+/*
+ * Forget the sources counted under slot, which is about to serve another
+ * member. Open addressing has no cheap delete: the table is rebuilt. Rare
+ * (a slot is reused only after thousands of member names).
+ */
+void
+gnn_top_forget_slot(uint16_t slot)
+{
+	struct top_entry *old = top.table;
+	struct top_entry *fresh = calloc(TABLE_SIZE, sizeof(*fresh));
+
+	if (fresh == NULL)
+		return; /* stale names in "top" are better than a failed reload */
+	gnn_top_drain();
+	top.table = fresh;
+	top.n_entries = 0;
+	for (unsigned int i = 0; i < TABLE_SIZE; i++)
+		if (old[i].used && old[i].slot != slot)
+			place(&old[i]);
+	free(old);
+}
+
 static int
 compare_entries(const void *a, const void *b)
 {
