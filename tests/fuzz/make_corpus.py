@@ -26,6 +26,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import pcaprun  # noqa: E402  (classic pcap reading, shared with the integration tests)
+
 PER_CAPTURE = 10
 LINKTYPE_ETHERNET = 1
 
@@ -34,21 +38,8 @@ LINKTYPE_ETHERNET = 1
 
 def read_pcap(data):
     """Frames of a classic pcap (either byte order, us or ns stamps)."""
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        e = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        e = ">"
-    else:
-        raise ValueError("not a pcap file")
-    linktype = struct.unpack(e + "I", data[20:24])[0] & 0xFFFF
-    off = 24
-    while off + 16 <= len(data):
-        caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-        off += 16
-        frame = data[off:off + caplen]
-        off += caplen
-        yield linktype, frame
+    linktype, frames = pcaprun.read_pcap(data, strict=False)
+    return [(linktype & 0xFFFF, frame) for frame in frames]
 
 
 def read_pcapng(data):

@@ -59,12 +59,12 @@ def spawn_gnnd(bed, config, sock):
     cmd = bed.wire_cmd() + [bed.gnnd] + bed.eal_args() + \
         ["--", "-f", str(config), "-s", str(sock)]
     t_spawn = time.time()
-    proc = bed._spawn(cmd, log)
+    proc = bed.spawn(cmd, log)
     deadline = time.monotonic() + 30
     while True:
         if proc.poll() is not None:
             raise testbed.BedError("gnnd exited %s:\n%s" % (proc.returncode,
-                                                           testbed._tail(log)))
+                                                           testbed.tail(log)))
         if sock.exists():
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                 try:
@@ -73,7 +73,7 @@ def spawn_gnnd(bed, config, sock):
                 except OSError:
                     pass
         if time.monotonic() > deadline:
-            raise testbed.BedError("gnnd not ready:\n%s" % testbed._tail(log))
+            raise testbed.BedError("gnnd not ready:\n%s" % testbed.tail(log))
         time.sleep(0.002)
 
 
@@ -82,11 +82,11 @@ def start_capture(bed, path):
     cmd = ["ip", "netns", "exec", bed.ns_out, "tcpdump", "-n", "-B", "16384", "-i",
            bed.ns_if_out, "-Q", "in", "-U", "--immediate-mode", "-w", str(path),
            "udp and dst port 9"]
-    proc = bed._spawn(cmd, log)
+    proc = bed.spawn(cmd, log)
     deadline = time.monotonic() + 10
-    while "listening on" not in testbed._tail(log):
+    while "listening on" not in testbed.tail(log):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise testbed.BedError("tcpdump did not start: %s" % testbed._tail(log))
+            raise testbed.BedError("tcpdump did not start: %s" % testbed.tail(log))
         time.sleep(0.02)
     return proc
 
@@ -136,23 +136,23 @@ def one_run(bed, config, sock, old):
     """Restart old (a running gnnd) under a stream; returns (figures, new proc)."""
     pcap = bed.workdir / ("restart-%d.pcap" % time.monotonic_ns())
     cap = start_capture(bed, pcap)
-    sender = bed._spawn(["ip", "netns", "exec", bed.ns_in, testbed.PYTHON, Path(__file__),
+    sender = bed.spawn(["ip", "netns", "exec", bed.ns_in, testbed.PYTHON, Path(__file__),
                          "_stream", bed.ns_if_in, "4"], bed.workdir / "stream.log")
     time.sleep(1.5)
     t_term = time.time()
     old.send_signal(signal.SIGTERM)
     rc = old.wait(timeout=20)
     t_exit = time.time()
-    bed._forget(old)
+    bed.forget(old)
     if rc != 0:
         raise testbed.BedError("gnnd exit %d on SIGTERM" % rc)
     proc, t_spawn, t_ready = spawn_gnnd(bed, config, sock)
     sender.wait(timeout=30)
-    bed._forget(sender)
+    bed.forget(sender)
     time.sleep(0.3)
     cap.send_signal(signal.SIGINT)
     cap.wait(timeout=10)
-    bed._forget(cap)
+    bed.forget(cap)
     got = arrivals(pcap)
     pcap.unlink()
     before = [t for t, _ in got if t <= t_exit]
@@ -231,7 +231,7 @@ def main():
                 runs.append(fig)
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
-            bed._forget(proc)
+            bed.forget(proc)
             results[mode] = runs
     print("\n%-28s %-9s %7s %7s %7s   (ms)" % ("memory", "figure", "min", "median", "max"))
     print("%-28s %-9s %s" % ("(either)", "check", fmt(checks)))

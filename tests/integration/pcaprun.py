@@ -31,6 +31,11 @@ class Failure(Exception):
 # ---------------------------------------------------------------- captures
 
 
+# Classic pcap magic numbers (microsecond or nanosecond stamps) -> byte order.
+PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
+               b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}
+
+
 def read_capture(path):
     """(linktype, [frame bytes]) of a pcap or pcapng file (first interface's
     link type for pcapng); raises ValueError on anything else."""
@@ -38,21 +43,31 @@ def read_capture(path):
         data = f.read()
     if data[:4] == b"\x0a\x0d\x0d\x0a":
         return read_pcapng(data)
-    magics = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
-              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}
-    if data[:4] not in magics or len(data) < 24:
+    if data[:4] not in PCAP_MAGICS or len(data) < 24:
         raise ValueError("not a pcap or pcapng file")
-    e = magics[data[:4]]
-    linktype = struct.unpack(e + "I", data[20:24])[0] & 0x0FFFFFFF
+    linktype, frames = read_pcap(data)
+    return linktype & 0x0FFFFFFF, frames
+
+
+def read_pcap(data, strict=True):
+    """(link type field, [frame bytes]) of a classic pcap file's bytes, in
+    either byte order. The field is as stored: its upper bits may say how
+    long a frame check sequence is. strict: a record cut short, or bytes
+    after the last record, raise ValueError; otherwise a cut record's frame
+    is what there is of it."""
+    if data[:4] not in PCAP_MAGICS:
+        raise ValueError("not a pcap file")
+    e = PCAP_MAGICS[data[:4]]
+    linktype = struct.unpack(e + "I", data[20:24])[0]
     frames, off = [], 24
     while off + 16 <= len(data):
         caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
         off += 16
-        if off + caplen > len(data):
+        if strict and off + caplen > len(data):
             raise ValueError("last record cut short")
         frames.append(data[off:off + caplen])
         off += caplen
-    if off != len(data):
+    if strict and off != len(data):
         raise ValueError("trailing bytes after the last record")
     return linktype, frames
 

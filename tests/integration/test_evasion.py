@@ -1169,7 +1169,7 @@ def run_bed(gnnd, sample):
         rc = bed.stop_filter()
         if rc != 0:
             errs.append("gnnd exit status %r after SIGTERM, expected 0\n%s"
-                        % (rc, testbed._tail(f.log, 15)))
+                        % (rc, testbed.tail(f.log, 15)))
     return cap.frames, before, after, noise, errs
 
 

@@ -66,7 +66,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import testbed  # noqa: E402
-from testbed import TestBed  # noqa: E402
+from testbed import TestBed, check  # noqa: E402
 
 MEMBERS = [
     {"name": "example-college", "mode": "enforce",
@@ -90,15 +90,6 @@ FLAPS = [
     ("outside namespace end", "ns_out", "ns_if_out", "outside", "gnnd"),
     ("inside namespace end", "ns_in", "ns_if_in", "inside", "refused"),
 ]
-
-
-class Failure(AssertionError):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def note(msg):
@@ -203,55 +194,11 @@ def parse_stream_frame(frame):
 
 # ------------------------------------------------------------ the run
 
-class FaultBed(TestBed):
-    """The bed, with EAL arguments a check may change: n_workers lcores
-    (all on one CPU) polling qpairs queue pairs per port."""
-
-    __test__ = False
-    pool_workers = 0
-
-    def eal_args(self):
-        args = super().eal_args()
-        if not self.pool_workers:
-            return args
-        cpus = sorted(os.sched_getaffinity(0))
-        main_cpu, worker_cpu = cpus[0], cpus[-1]
-        out, skip = [], False
-        for a in args:
-            if skip:
-                skip = False
-                continue
-            if a == "-l":
-                skip = True
-                continue
-            if a.startswith("--vdev=net_af_packet"):
-                a += ",qpairs=%d" % self.pool_workers
-            out.append(a)
-        return ["--lcores", "0@%d,(1-%d)@%d" % (main_cpu, self.pool_workers, worker_cpu)] + out
-
-
-class BigCapture(testbed.Capture):
-    """tcpdump on a namespace end with a 32 MiB buffer: a link coming back
-    releases a whole af_packet TX ring at once, more than tcpdump's default
-    buffer takes without dropping."""
-
-    def start(self, timeout=10):
-        log = self.path.with_suffix(".log")
-        cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n", "-B", "32768",
-               "-i", self.bed.ns_if(self.side), "-Q", "in", "-U", "--immediate-mode", "-s", "0",
-               "-Z", "root", "-w", str(self.path)]
-        self.proc = self.bed._spawn(cmd, log)
-        deadline = time.monotonic() + timeout
-        while "listening on" not in testbed._tail(log):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise testbed.BedError("tcpdump did not start: %s" % testbed._tail(log))
-            time.sleep(0.02)
-        return self
-
-    def kernel_drops(self):
-        log = testbed._tail(self.path.with_suffix(".log"))
-        m = re.search(r"(\d+) packets? dropped by kernel", log)
-        return int(m.group(1)) if m else None
+def big_capture(bed):
+    """tcpdump on the outside namespace end with a 32 MiB buffer: a link
+    coming back releases a whole af_packet TX ring at once, more than
+    tcpdump's default buffer takes without dropping."""
+    return bed.capture("out", buffer_kib=32768).start()
 
 
 class Run:
@@ -261,6 +208,8 @@ class Run:
         self.run_id = 0
         self.sink = None
         self.gnnd_args = []
+        self.pool_workers = 0
+        self.default_lcores = bed.lcores, bed.qpairs
 
     # -- gnnd --------------------------------------------------------------
 
@@ -268,7 +217,16 @@ class Run:
         bed = self.bed
         if bed.filter is not None and bed.filter.alive():
             bed.stop_filter()
-        bed.pool_workers = pool_workers
+        if pool_workers:
+            # pool_workers worker lcores (all on one CPU) polling as many
+            # queue pairs per port
+            cpus = sorted(os.sched_getaffinity(0))
+            main_cpu, worker_cpu = cpus[0], cpus[-1]
+            bed.lcores = "0@%d,(1-%d)@%d" % (main_cpu, pool_workers, worker_cpu)
+            bed.qpairs = pool_workers
+        else:
+            bed.lcores, bed.qpairs = self.default_lcores
+        self.pool_workers = pool_workers
         self.log_mark = len(Path(bed.workdir / "gnnd.log").read_bytes()) \
             if (bed.workdir / "gnnd.log").exists() else 0
         bed.start_gnnd(self.config, args=list(args))
@@ -277,7 +235,7 @@ class Run:
     def ensure(self, args=(), pool_workers=0):
         f = self.bed.filter
         if f is None or not f.alive() or self.gnnd_args != list(args) or \
-                self.bed.pool_workers != pool_workers:
+                self.pool_workers != pool_workers:
             self.start(args, pool_workers)
 
     def log(self, since=None):
@@ -301,16 +259,12 @@ class Run:
         log = self.bed.workdir / ("%s-%d.json" % (mode.strip("_"), self.run_id))
         cmd = ["ip", "netns", "exec", self.bed.ns_in, testbed.PYTHON, Path(__file__).resolve(),
                mode, self.bed.ns_if_in] + [str(a) for a in args]
-        with open(log, "wb") as out:
-            proc = subprocess.Popen([str(c) for c in cmd], stdout=out,
-                                    stderr=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=testbed._die_with_parent)
-        self.bed._procs.append(proc)  # the bed stops it if we die
+        proc = self.bed.spawn(cmd, log, stderr=subprocess.DEVNULL)  # stopped if we die
         return proc, log
 
     def wait_sender(self, proc, log, timeout):
         proc.wait(timeout=timeout)
-        self.bed._forget(proc)
+        self.bed.forget(proc)
         return json.loads(Path(log).read_text())
 
     def start_stream(self, seconds):
@@ -321,9 +275,8 @@ class Run:
     def finish_stream(self, run_id, proc, log, seconds, cap):
         sent = self.wait_sender(proc, log, seconds + 30)
         frames = cap.stop(settle=0.5)
-        self.bed._forget(cap.proc)
         check(cap.kernel_drops() == 0, "the capture itself lost frames: tcpdump says %s"
-              % testbed._tail(cap.path.with_suffix(".log"), 3).replace("\n", " | "))
+              % testbed.tail(cap.log, 3).replace("\n", " | "))
         got = {}
         for f in frames:
             p = parse_stream_frame(f)
@@ -455,7 +408,7 @@ def flap_check(label, ns_attr, if_attr, role, fate):
         mark = run.log_len()
         before = counters(run)
         seconds, t_down_at, down_for = 7.0, 1.5, 3.0
-        cap = BigCapture(bed, "out").start()
+        cap = big_capture(bed)
         run_id, proc, log = run.start_stream(seconds)
         time.sleep(t_down_at)
         t_down = time.time()
@@ -618,7 +571,7 @@ def check_sighup_storm(run):
     before = counters(run)
     s0 = before["json"]
     seconds = 5.0
-    cap = BigCapture(bed, "out").start()
+    cap = big_capture(bed)
     run_id, proc, log = run.start_stream(seconds)
     time.sleep(1.0)
     t0 = time.monotonic()
@@ -717,7 +670,7 @@ def check_pool_exhaustion(run):
     check(back, "mbufs_in_use %d, idle was %d" % (now, idle))
     # Load gone: a stream passes whole, with the policy applied.
     before = counters(run)
-    cap = BigCapture(bed, "out").start()
+    cap = big_capture(bed)
     run_id, proc, log = run.start_stream(1.5)
     sent_s, got = run.finish_stream(run_id, proc, log, 1.5, cap)
     after = settle(run)
@@ -751,7 +704,7 @@ def check_sigterm_under_load(run):
     if rc is None:
         rc = f.stop()
     f.returncode = rc
-    bed._forget(f.proc)
+    bed.forget(f.proc)
     for p, log in senders:
         run.wait_sender(p, log, 30)
     out = run.log()
@@ -800,17 +753,10 @@ def main():
         return _stream(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
     if len(sys.argv) >= 2 and sys.argv[1] == "_blast":
         return _blast(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
-    if len(sys.argv) != 3:
-        print("usage: %s PATH/TO/gnnd PATH/TO/gnnstat" % sys.argv[0], file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("needs root (network namespaces)", file=sys.stderr)
-        return 2
-    gnnd, gnnstat = (os.path.abspath(a) for a in sys.argv[1:3])
+    gnnd, gnnstat = testbed.binaries_from_argv()
     t0 = time.monotonic()
-    passed = failed = 0
     todo = checks()
-    with FaultBed(gnnd=gnnd, gnnstat=gnnstat) as bed:
+    with TestBed(gnnd=gnnd, gnnstat=gnnstat) as bed:
         run = Run(bed)
         try:
             run.start()
@@ -819,22 +765,7 @@ def main():
             traceback.print_exc(file=sys.stdout)
             print("0 passed, %d failed" % (len(todo) + 1))
             return 1
-        for fn in todo:
-            t1 = time.monotonic()
-            try:
-                fn(run)
-                print("ok   %s (%.1f s)" % (fn.__name__, time.monotonic() - t1))
-                passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (fn.__name__, e))
-                failed += 1
-            except Exception:
-                print("FAIL %s" % fn.__name__)
-                traceback.print_exc(file=sys.stdout)
-                failed += 1
-            sys.stdout.flush()
-        if failed and bed.filter is not None:
-            print("--- gnnd output (tail)\n%s" % testbed._tail(bed.filter.log, 40))
+        passed, failed = testbed.run_checks(bed, todo, run, timed=True)
     print("%d passed, %d failed (%.1f s)" % (passed, failed, time.monotonic() - t0))
     return 1 if failed else 0
 

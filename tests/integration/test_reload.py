@@ -237,13 +237,13 @@ class Peer:
     """A helper process (_tx or _rx) in one side's namespace."""
 
     def __init__(self, bed, side, mode):
-        from testbed import _die_with_parent
+        from testbed import die_with_parent
         self.log = open(bed.workdir / ("%s.log" % mode), "w")
         cmd = ["ip", "netns", "exec", bed.ns(side), PYTHON, "-u", os.path.abspath(__file__),
                mode, bed.ns_if(side)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.log, text=True, bufsize=1,
-                                     start_new_session=True, preexec_fn=_die_with_parent)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         self.replies = queue.Queue()
         self.probes = set()
         self.cv = threading.Condition()
@@ -1034,19 +1034,11 @@ def main():
     GNND, GNNSTAT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     from testbed import TestBed
 
-    class Bed(TestBed):
-        """The bed, with gnnd's EAL under the bed's own --file-prefix, so that
-        dpdk-telemetry.py -f PREFIX finds it (the bed removes /run/dpdk/PREFIX)."""
-
-        def eal_args(self):
-            args = super().eal_args()
-            if not any(a.startswith("--file-prefix") for a in args):
-                args.append("--file-prefix=%s" % self.prefix)
-            return args
-
     passed = failed = 0
     t_start = time.monotonic()
-    with Bed(gnnd=GNND, gnnstat=GNNSTAT) as bed:
+    # gnnd's EAL under the bed's own --file-prefix, so that dpdk-telemetry.py
+    # -f PREFIX finds it (the bed removes /run/dpdk/PREFIX).
+    with TestBed(gnnd=GNND, gnnstat=GNNSTAT, file_prefix=True) as bed:
         ctx = Ctx(bed)
         try:
             for test in TESTS:

@@ -104,14 +104,31 @@ def _tcp(fr, b, off, avail, first_frag, short_frag):
     return fr
 
 
-def _ipv4(fr, b, off):
+# IP version -> (address class, source address from, to; fixed header length)
+_IP = {4: (ipaddress.IPv4Address, 12, 16, 20), 6: (ipaddress.IPv6Address, 8, 24, 40)}
+
+
+def _ip(fr, b, off, version):
+    """Start of an IP header at off: the source once the frame reaches it,
+    then the fixed header's length and the version. Returns the bytes left
+    from off, or None when that made fr malformed."""
+    addr, src, src_end, fixed = _IP[version]
     rem = len(b) - off
-    if rem >= 16:
-        fr.src = ipaddress.IPv4Address(b[off + 12:off + 16])
-    if rem < 20:
-        return _bad(fr, "truncated")
-    if b[off] >> 4 != 4:
-        return _bad(fr, "bad_header")
+    if rem >= src_end:
+        fr.src = addr(b[off + src:off + src_end])
+    if rem < fixed:
+        _bad(fr, "truncated")
+        return None
+    if b[off] >> 4 != version:
+        _bad(fr, "bad_header")
+        return None
+    return rem
+
+
+def _ipv4(fr, b, off):
+    rem = _ip(fr, b, off, 4)
+    if rem is None:
+        return fr
     hlen = (b[off] & 15) * 4
     if hlen < 20:
         return _bad(fr, "bad_header")
@@ -129,13 +146,9 @@ def _ipv4(fr, b, off):
 
 
 def _ipv6(fr, b, off):
-    rem = len(b) - off
-    if rem >= 24:
-        fr.src = ipaddress.IPv6Address(b[off + 8:off + 24])
-    if rem < 40:
-        return _bad(fr, "truncated")
-    if b[off] >> 4 != 6:
-        return _bad(fr, "bad_header")
+    rem = _ip(fr, b, off, 6)
+    if rem is None:
+        return fr
     end = 40 + rd16(b, off + 4)
     if end > rem:
         return _bad(fr, "truncated")

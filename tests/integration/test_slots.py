@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from testbed import TestBed  # noqa: E402
+from testbed import Failure, TestBed, check  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.layers.inet import IP, TCP  # noqa: E402
@@ -62,15 +62,6 @@ def syns(n, first_seq):
 def top_sources(bed, member):
     """gnnstat top -m MEMBER --json: the member's blocked sources."""
     return json.loads(bed.gnnstat("top", "-m", member, "--json").stdout)["sources"]
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def main():

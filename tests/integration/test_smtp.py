@@ -41,7 +41,6 @@ import ipaddress
 import json
 import os
 import re
-import signal
 import struct
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import testbed  # noqa: E402
-from testbed import TestBed  # noqa: E402
+from testbed import TestBed, check  # noqa: E402
 
 import logging  # noqa: E402
 
@@ -101,15 +100,6 @@ MAIL_CASES = [
 ]
 
 
-class Failure(AssertionError):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
 def norm(addr):
     return str(ipaddress.ip_address(addr))
 
@@ -146,24 +136,6 @@ def parse(frame):
         return None
     sport, dport = struct.unpack_from("!HH", frame, l4)
     return src, sport, dport, tuple(tags)
-
-
-class SentCapture(testbed.Capture):
-    """tcpdump on a side's namespace end, send direction: every frame that
-    side puts on the wire (swaks' and the kernel's, and the crafted ones)."""
-
-    def start(self, timeout=10):
-        log = self.path.with_suffix(".log")
-        cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n",
-               "-i", self.bed.ns_if(self.side), "-Q", "out", "-U", "--immediate-mode",
-               "-s", "0", "-Z", "root", "-w", str(self.path)]
-        self.proc = self.bed._spawn(cmd, log)
-        deadline = time.monotonic() + timeout
-        while "listening on" not in testbed._tail(log):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise testbed.BedError("tcpdump did not start: %s" % testbed._tail(log))
-            time.sleep(0.02)
-        return self
 
 
 def tagged_frames(bed):
@@ -209,7 +181,9 @@ class Run:
     def start(self):
         bed = self.bed
         bed.start_gnnd(self.config)
-        self.cap = SentCapture(bed, "in").start()
+        # Send direction: every frame the inside puts on the wire (swaks'
+        # and the kernel's, and the crafted ones).
+        self.cap = bed.capture("in", direction="out").start()
         self.out_sink = bed.start_smtp("out")
         self.in_sink = bed.start_smtp("in")
 
@@ -239,7 +213,6 @@ class Run:
 
     def finish_traffic(self):
         self.sent = self.cap.stop(settle=0.5)
-        self.bed._forget(self.cap.proc)
         self.stats = self.bed.stats()
 
     def port25_sent(self):
@@ -453,15 +426,8 @@ def checks(run):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: %s PATH/TO/gnnd PATH/TO/gnnstat" % sys.argv[0], file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("needs root (network namespaces)", file=sys.stderr)
-        return 2
-    gnnd, gnnstat = (os.path.abspath(a) for a in sys.argv[1:3])
+    gnnd, gnnstat = testbed.binaries_from_argv()
     t0 = time.monotonic()
-    passed = failed = 0
     run = Run(gnnd, gnnstat)
     with TestBed(pmd=PMD, inside=INSIDE, gnnd=gnnd, gnnstat=gnnstat) as bed:
         run.setup(bed)
@@ -475,23 +441,10 @@ def main():
             print("FAIL setup")
             traceback.print_exc(file=sys.stdout)
             if bed.filter is not None:
-                print(testbed._tail(bed.filter.log, 40))
+                print(testbed.tail(bed.filter.log, 40))
             print("0 passed, %d failed" % (len(todo) + 1))
             return 1
-        for fn in todo:
-            try:
-                fn(run)
-                print("ok   %s" % fn.__name__)
-                passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (fn.__name__, e))
-                failed += 1
-            except Exception:
-                print("FAIL %s" % fn.__name__)
-                traceback.print_exc(file=sys.stdout)
-                failed += 1
-        if failed and bed.filter is not None:
-            print("--- gnnd output (tail)\n%s" % testbed._tail(bed.filter.log, 40))
+        passed, failed = testbed.run_checks(bed, todo, run)
     print("%d passed, %d failed (%.1f s)" % (passed, failed, time.monotonic() - t0))
     return 1 if failed else 0
 

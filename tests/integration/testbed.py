@@ -45,18 +45,22 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from pathlib import Path
+
+sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
+import pcaprun  # noqa: E402  (next to this file: pcap reading)
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -157,21 +161,12 @@ def _read_pcap(path):
     data = Path(path).read_bytes()
     if len(data) < 24:
         return []
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        endian = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        endian = ">"
-    else:
-        raise BedError("%s: not a pcap file" % path)
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    try:
+        linktype, frames = pcaprun.read_pcap(data, strict=False)
+    except ValueError:
+        raise BedError("%s: not a pcap file" % path) from None
     if linktype != 1:
         raise BedError("%s: link type %d, not Ethernet" % (path, linktype))
-    frames, off = [], 24
-    while off + 16 <= len(data):
-        incl, orig = struct.unpack(endian + "II", data[off + 8:off + 16])
-        frames.append(data[off + 16:off + 16 + incl])
-        off += 16 + incl
     return frames
 
 
@@ -193,13 +188,15 @@ _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent():
-    """In the child before exec: SIGTERM it when we die, even by SIGKILL,
-    so no filter or server outlives the test that started it."""
+def die_with_parent():
+    """In the child before exec (Popen's preexec_fn): SIGTERM it when we
+    die, even by SIGKILL, so no filter or server outlives the test that
+    started it."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
-def _tail(path, n=30):
+def tail(path, n=30):
+    """The last n lines of a log file ("" if it cannot be read)."""
     try:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
     except OSError:
@@ -281,27 +278,36 @@ frame the other side received meanwhile (including unrelated noise)."""
 
 
 class Capture:
-    """tcpdump on a namespace end, receive direction, full frames."""
+    """tcpdump on a namespace end, full frames.
 
-    def __init__(self, bed, side):
+    direction: "in" (what the end receives) or "out" (what it sends).
+    buffer_kib: tcpdump's kernel buffer (-B), for bursts larger than its
+    default buffer takes without dropping (see kernel_drops())."""
+
+    def __init__(self, bed, side, direction="in", buffer_kib=None):
+        if direction not in ("in", "out"):
+            raise ValueError("direction %r: in or out" % direction)
         self.bed = bed
         self.side = side
+        self.direction = direction
+        self.buffer_kib = buffer_kib
         self.path = bed.workdir / ("cap-%s-%s.pcap" % (side, uuid.uuid4().hex[:8]))
+        self.log = self.path.with_suffix(".log")  # tcpdump's output
         self.frames = None
         self.proc = None
 
     def start(self, timeout=10):
-        log = self.path.with_suffix(".log")
+        buffer = ["-B", str(self.buffer_kib)] if self.buffer_kib else []
         # -Z root: tcpdump would otherwise drop to a user that cannot write
         # the bed's private directory.
-        cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n",
-               "-i", self.bed.ns_if(self.side), "-Q", "in", "-U", "--immediate-mode", "-s", "0",
-               "-Z", "root", "-w", str(self.path)]
-        self.proc = self.bed._spawn(cmd, log)
+        cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n"] + buffer + \
+            ["-i", self.bed.ns_if(self.side), "-Q", self.direction, "-U", "--immediate-mode",
+             "-s", "0", "-Z", "root", "-w", str(self.path)]
+        self.proc = self.bed.spawn(cmd, self.log)
         deadline = time.monotonic() + timeout
-        while "listening on" not in _tail(log):
+        while "listening on" not in tail(self.log):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise BedError("tcpdump did not start: %s" % _tail(log))
+                raise BedError("tcpdump did not start: %s" % tail(self.log))
             time.sleep(0.02)
         return self
 
@@ -310,9 +316,15 @@ class Capture:
         if self.frames is None:
             time.sleep(settle)
             _stop_proc(self.proc, signal.SIGINT)
-            self.bed._forget(self.proc)
+            self.bed.forget(self.proc)
             self.frames = _read_pcap(self.path) if self.path.exists() else []
         return self.frames
+
+    def kernel_drops(self):
+        """Frames the kernel dropped before tcpdump read them, as tcpdump
+        reports on exit (after stop()); None if it did not say."""
+        m = re.search(r"(\d+) packets? dropped by kernel", tail(self.log))
+        return int(m.group(1)) if m else None
 
     def __enter__(self):
         return self.start()
@@ -335,13 +347,20 @@ class TestBed:
       ns_if_in = "<p>i1", ns_if_out = "<p>o1"         the sides' ends
     pmd="pcap" takes the host ends with net_pcap0/1 instead (libpcap keeps
     802.1ad tags that the af_packet PMD rewrites to 802.1Q).
+
+    The filter's EAL options (eal_args()) follow attributes that may be
+    changed between filters: lcores, an -l list ("0,1"), or a --lcores map
+    when it holds "@" ("0@2,(1-4)@3"); qpairs, queue pairs per af_packet
+    port (None: the PMD's default); file_prefix, True to run it under
+    --file-prefix=<prefix> with hugepages too, not only with --no-huge
+    (so that dpdk-telemetry.py -f <prefix> finds it).
     """
 
     __test__ = False  # not a pytest test class
 
     def __init__(self, prefix=None, inside=None, outside=None, onlink=None,
                  workdir=None, lcores="0,1", pmd="af_packet", gnnd=None,
-                 gnnstat=None):
+                 gnnstat=None, qpairs=None, file_prefix=False):
         if prefix is None:
             prefix = "gnn%d" % os.getpid()
             n = next(_seq)
@@ -359,6 +378,8 @@ class TestBed:
         self.outside = dict(OUTSIDE_HOSTS if outside is None else outside)
         self.onlink = list(ONLINK if onlink is None else onlink)
         self.lcores = lcores
+        self.qpairs = qpairs
+        self.file_prefix = file_prefix
         if pmd not in ("af_packet", "pcap"):
             raise ValueError("pmd %r: af_packet or pcap" % pmd)
         self.pmd = pmd
@@ -513,18 +534,22 @@ class TestBed:
 
     # -- processes ----------------------------------------------------------
 
-    def _spawn(self, cmd, log, stdin=subprocess.DEVNULL):
+    def spawn(self, cmd, log, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT):
+        """Start cmd with its output appended to the file log (stderr too,
+        unless redirected elsewhere). The bed stops it on down() unless
+        forget(proc) was called. Returns the Popen."""
         with open(log, "ab") as out:
             # Own session: a terminal's Ctrl-C reaches us, and we stop the
             # children in order.
             proc = subprocess.Popen([str(c) for c in cmd], stdin=stdin,
-                                    stdout=out, stderr=subprocess.STDOUT,
+                                    stdout=out, stderr=stderr,
                                     start_new_session=True,
-                                    preexec_fn=_die_with_parent)
+                                    preexec_fn=die_with_parent)
         self._procs.append(proc)
         return proc
 
-    def _forget(self, proc):
+    def forget(self, proc):
+        """No longer stop proc on down() (it was stopped or reaped)."""
         with contextlib.suppress(ValueError):
             self._procs.remove(proc)
 
@@ -545,8 +570,9 @@ class TestBed:
     def vdev_args(self):
         """--vdev options for the two ports, inside first."""
         if self.pmd == "af_packet":
-            return ["--vdev=net_af_packet0,iface=%s" % self.host_in,
-                    "--vdev=net_af_packet1,iface=%s" % self.host_out]
+            qpairs = ",qpairs=%d" % self.qpairs if self.qpairs else ""
+            return ["--vdev=net_af_packet0,iface=%s%s" % (self.host_in, qpairs),
+                    "--vdev=net_af_packet1,iface=%s%s" % (self.host_out, qpairs)]
         # libpcap; rx_iface_in: only frames arriving, not the ones we send.
         return ["--vdev=net_pcap%d,rx_iface_in=%s,tx_iface=%s" % (i, h, h)
                 for i, h in enumerate((self.host_in, self.host_out))]
@@ -590,7 +616,10 @@ class TestBed:
             mem = mem + ["--file-prefix=%s" % self.prefix]
         else:
             mem = ["--in-memory"] + mem
-        return ["-l", self.lcores, "--no-pci"] + self.vdev_args() + mem
+            if self.file_prefix and not any(a.startswith("--file-prefix") for a in mem):
+                mem.append("--file-prefix=%s" % self.prefix)
+        lcores = "--lcores" if "@" in self.lcores else "-l"
+        return [lcores, self.lcores, "--no-pci"] + self.vdev_args() + mem
 
     def start_gnnd(self, config, socket_path=None, args=(), ready_timeout=30):
         """Start gnnd inline with config; wait until its socket accepts.
@@ -603,12 +632,12 @@ class TestBed:
         log = self.workdir / "gnnd.log"
         cmd = self.wire_cmd() + [self.gnnd] + self.eal_args() + \
             ["--", "-f", str(config), "-s", str(sock)] + list(args)
-        f = Filter("gnnd", self._spawn(cmd, log), log, sock)
+        f = Filter("gnnd", self.spawn(cmd, log), log, sock)
         self.filter = f
         deadline = time.monotonic() + ready_timeout
         while True:
             if not f.alive():
-                raise BedError("gnnd exited %s:\n%s" % (f.proc.returncode, _tail(log)))
+                raise BedError("gnnd exited %s:\n%s" % (f.proc.returncode, tail(log)))
             if sock.exists():
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                     try:
@@ -617,7 +646,7 @@ class TestBed:
                     except OSError:
                         pass
             if time.monotonic() > deadline:
-                raise BedError("gnnd not ready after %ss:\n%s" % (ready_timeout, _tail(log)))
+                raise BedError("gnnd not ready after %ss:\n%s" % (ready_timeout, tail(log)))
             time.sleep(0.05)
 
     def start_testpmd(self, ready_timeout=30, args=()):
@@ -634,14 +663,14 @@ class TestBed:
         cmd = self.wire_cmd() + ["stdbuf", "-oL", "-eL", TESTPMD] + self.eal_args() + \
             ["--", "--forward-mode=io", "--auto-start",
              "--total-num-mbufs=8192"] + list(args)
-        f = Filter("testpmd", self._spawn(cmd, log, stdin=subprocess.PIPE), log)
+        f = Filter("testpmd", self.spawn(cmd, log, stdin=subprocess.PIPE), log)
         self.filter = f
         deadline = time.monotonic() + ready_timeout
         while "Press enter to exit" not in f.output():
             if not f.alive():
-                raise BedError("testpmd exited %s:\n%s" % (f.proc.returncode, _tail(log)))
+                raise BedError("testpmd exited %s:\n%s" % (f.proc.returncode, tail(log)))
             if time.monotonic() > deadline:
-                raise BedError("testpmd not ready after %ss:\n%s" % (ready_timeout, _tail(log)))
+                raise BedError("testpmd not ready after %ss:\n%s" % (ready_timeout, tail(log)))
             time.sleep(0.05)
         return f
 
@@ -650,7 +679,7 @@ class TestBed:
         if self.filter is None:
             return None
         rc = self.filter.stop()
-        self._forget(self.filter.proc)
+        self.forget(self.filter.proc)
         return rc
 
     def gnnstat(self, *args, check=True, timeout=15):
@@ -684,11 +713,11 @@ class TestBed:
                HERE / "smtp_sink.py", "--spool", spool]
         for addr, port in listens:
             cmd += ["--listen", "[%s]:%d" % (addr, port)]
-        proc = self._spawn(cmd, log)
+        proc = self.spawn(cmd, log)
         deadline = time.monotonic() + ready_timeout
-        while "ready" not in _tail(log).splitlines():
+        while "ready" not in tail(log).splitlines():
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise BedError("smtp sink did not start:\n%s" % _tail(log))
+                raise BedError("smtp sink did not start:\n%s" % tail(log))
             time.sleep(0.05)
         return SmtpSink(proc, spool, log, listens)
 
@@ -713,10 +742,11 @@ class TestBed:
 
     # -- crafted frames -----------------------------------------------------
 
-    def capture(self, side):
-        """Context manager: capture what a side's namespace end receives.
-        Started (listening) on entry; .frames (list of bytes) after exit."""
-        return Capture(self, side)
+    def capture(self, side, direction="in", buffer_kib=None):
+        """Context manager: capture what a side's namespace end receives
+        (or sends: direction="out"). Started (listening) on entry, or by
+        .start(); .frames (list of bytes) after exit or .stop()."""
+        return Capture(self, side, direction, buffer_kib)
 
     def send_frames(self, side, frames):
         """Send raw Ethernet frames (bytes, or scapy packets) out of a
@@ -754,6 +784,57 @@ class TestBed:
             "GNN_EAL": shlex.join(self.eal_args()),
         }
         return "".join("%s=%s\n" % (k, shlex.quote(v)) for k, v in env.items())
+
+
+# --------------------------------------------------------------------------
+# for test scripts that run checks on a bed
+
+class Failure(AssertionError):
+    """A check that does not hold: reported in one line, no traceback."""
+
+
+def check(cond, msg):
+    """Raise Failure(msg) unless cond."""
+    if not cond:
+        raise Failure(msg)
+
+
+def binaries_from_argv():
+    """(gnnd, gnnstat), absolute, from the command line "SCRIPT PATH/TO/gnnd
+    PATH/TO/gnnstat" of a script run as root; else exit 2 after saying why."""
+    if len(sys.argv) != 3:
+        print("usage: %s PATH/TO/gnnd PATH/TO/gnnstat" % sys.argv[0], file=sys.stderr)
+        sys.exit(2)
+    if os.geteuid() != 0:
+        print("needs root (network namespaces)", file=sys.stderr)
+        sys.exit(2)
+    return tuple(os.path.abspath(a) for a in sys.argv[1:3])
+
+
+def run_checks(bed, checks, arg, timed=False):
+    """Run each check fn(arg) in order, printing "ok   <name>" (with the
+    seconds it took if timed), "FAIL <name>: <why>" on a Failure, or
+    "FAIL <name>" and the traceback on any other exception; then the tail
+    of the filter's output if any failed. Returns (passed, failed)."""
+    passed = failed = 0
+    for fn in checks:
+        t0 = time.monotonic()
+        try:
+            fn(arg)
+            took = " (%.1f s)" % (time.monotonic() - t0) if timed else ""
+            print("ok   %s%s" % (fn.__name__, took))
+            passed += 1
+        except Failure as e:
+            print("FAIL %s: %s" % (fn.__name__, e))
+            failed += 1
+        except Exception:
+            print("FAIL %s" % fn.__name__)
+            traceback.print_exc(file=sys.stdout)
+            failed += 1
+        sys.stdout.flush()
+    if failed and bed.filter is not None:
+        print("--- gnnd output (tail)\n%s" % tail(bed.filter.log, 40))
+    return passed, failed
 
 
 # --------------------------------------------------------------------------

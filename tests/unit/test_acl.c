@@ -30,17 +30,7 @@
 #include "policy/gnn_policy.h"
 
 #define FRAME_MAX 256
-
-#define ET_IPV4 0x0800
-#define ET_IPV6 0x86dd
-#define ET_VLAN 0x8100
-#define ET_QINQ 0x88a8
-
-#define P_TCP	   6
-#define P_UDP	   17
-#define P_FRAGMENT 44
-
-#define V4_MF 0x2000
+#include "frame_builder.h"
 
 /* Short names for the verdict column of the tables below. */
 #define FWD	  GNN_VERDICT_FORWARD
@@ -66,11 +56,6 @@ enum shape {
 	SHAPE_VLAN_DEPTH, /* three tags: no source known */
 };
 
-struct frame {
-	uint8_t b[FRAME_MAX];
-	uint32_t len;
-};
-
 /* One frame to judge and what the policy must say about it. */
 struct probe {
 	const char *src;
@@ -79,25 +64,6 @@ struct probe {
 	enum gnn_verdict verdict;
 	int member;
 };
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint8_t *
-push(struct frame *f, uint32_t n)
-{
-	uint8_t *p;
-
-	assert_true(f->len + n <= FRAME_MAX);
-	p = f->b + f->len;
-	memset(p, 0, n);
-	f->len += n;
-	return p;
-}
 
 /* Address text to 4 or 16 bytes; returns the family. */
 static int
@@ -123,18 +89,14 @@ l4(struct frame *f, uint8_t proto, uint16_t dport)
 		wr16(p + 4, 8);
 		return;
 	}
-	p = push(f, 20);
-	wr16(p, 40000);
-	wr16(p + 2, dport);
-	p[12] = 5 << 4;
-	p[13] = 0x02; /* SYN */
-	wr16(p + 14, 65535);
+	tcp(f, dport, 5);
 }
 
 static void
 build_frame(struct frame *f, const struct probe *pr)
 {
-	static const uint8_t macs[12] = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2};
+	/* one tag is plain 802.1Q, two are 802.1ad outside 802.1Q */
+	static const uint16_t vlan[1] = {ET_VLAN};
 	static const uint16_t tpids[3] = {ET_QINQ, ET_VLAN, ET_VLAN};
 	uint8_t src[16];
 	int family = addr_parse(pr->src, src);
@@ -150,33 +112,11 @@ build_frame(struct frame *f, const struct probe *pr)
 	else if (pr->shape == SHAPE_VLAN_DEPTH)
 		n_tags = 3;
 
-	f->len = 0;
-	memcpy(push(f, 12), macs, sizeof(macs));
-	for (unsigned int i = 0; i < n_tags; i++) {
-		p = push(f, 4);
-		/* one tag is plain 802.1Q, two are 802.1ad outside 802.1Q */
-		wr16(p, n_tags == 1 ? ET_VLAN : tpids[i]);
-		wr16(p + 2, (uint16_t)(100 + i));
-	}
-	wr16(push(f, 2), family == 4 ? ET_IPV4 : ET_IPV6);
-
-	l3 = f->len;
+	eth(f, n_tags == 1 ? vlan : tpids, n_tags, family == 4 ? ET_IPV4 : ET_IPV6);
 	if (family == 4) {
-		p = push(f, 20);
-		p[0] = 0x45;
-		wr16(p + 4, 0x1234);
-		wr16(p + 6, pr->shape == SHAPE_FRAGMENT ? V4_MF : 0);
-		p[8] = 64;
-		p[9] = proto;
-		memcpy(p + 12, src, 4);
-		memcpy(p + 16, dst4, 4);
+		l3 = ipv4_hdr(f, 5, proto, pr->shape == SHAPE_FRAGMENT ? V4_MF : 0, src, dst4);
 	} else {
-		p = push(f, 40);
-		p[0] = 0x60;
-		p[6] = pr->shape == SHAPE_FRAGMENT ? P_FRAGMENT : proto;
-		p[7] = 64;
-		memcpy(p + 8, src, 16);
-		memcpy(p + 24, dst6, 16);
+		l3 = ipv6_hdr(f, pr->shape == SHAPE_FRAGMENT ? P_FRAGMENT : proto, src, dst6);
 		if (pr->shape == SHAPE_FRAGMENT) {
 			p = push(f, 8);
 			p[0] = P_TCP;
@@ -195,9 +135,9 @@ build_frame(struct frame *f, const struct probe *pr)
 
 	/* IP lengths cover what was pushed; a truncated frame then loses 8 bytes. */
 	if (family == 4)
-		wr16(f->b + l3 + 2, (uint16_t)(f->len - l3));
+		ipv4_finish(f, l3);
 	else
-		wr16(f->b + l3 + 4, (uint16_t)(f->len - l3 - 40));
+		ipv6_finish(f, l3);
 	if (pr->shape == SHAPE_TRUNCATED)
 		f->len -= 8;
 	else if (pr->shape == SHAPE_FRAGMENT && family == 4)
