@@ -13,7 +13,7 @@
 Every file in both directories is rewritten, so the output depends on the
 captures and this script only:
 
-  tests/fuzz/make_corpus.py [--pcaps /work/shared/pcaps]
+  tests/fuzz/make_corpus.py [--pcaps DIR]   (default: ../shared/pcaps beside the repo)
 
 Standard library only.
 """
@@ -341,13 +341,13 @@ def policies():
     # Valid files.
     p["ok-v6-only"] = conf([member("v6", ["2001:db8:10::/48", "2001:db8:11::/64"],
                                    ["2001:db8:10::25", "2001:db8:11::/126"])])
-    p["ok-v4-only-no-servers"] = conf([member("v4", ["10.0.0.0/8"], mode="off")])
+    p["ok-v4-only-no-servers"] = conf([member("v4", ["198.18.0.0/15"], mode="off")])
     p["ok-nested-members"] = conf([
-        member("isp", ["10.0.0.0/8"], ["10.2.0.25"]),
-        member("customer", ["10.1.0.0/16"], ["10.1.0.26"], mode="monitor")])
+        member("isp", ["198.18.0.0/15"], ["198.18.2.25"]),
+        member("customer", ["198.19.0.0/16"], ["198.19.0.26"], mode="monitor")])
     p["ok-many-members"] = conf(
-        [member("m%02d" % i, ["10.%d.0.0/16" % i, "2001:db8:%x::/48" % i],
-                ["10.%d.0.25" % i]) for i in range(32)])
+        [member("m%02d" % i, ["198.18.%d.0/24" % i, "2001:db8:%x::/48" % i],
+                ["198.18.%d.25" % i]) for i in range(32)])
     p["ok-ports-lists-and-ints"] = conf(
         [M1], blocked="( 25, 0x1d1L, 587 )",
         ports='ports = ( { inside = "a"; outside = "b"; },\n'
@@ -404,10 +404,10 @@ def policies():
         '  { name = "a"; mode = "off"; }',
         '  { name = "b"; mode = "off"; networks = "192.0.2.0/24"; }',
         '  { name = "c"; mode = "off"; networks = [ ]; }',
-        '  { name = "d"; mode = "off"; networks = ( 1, [ "10.0.0.0/8" ] ); }'])
+        '  { name = "d"; mode = "off"; networks = ( 1, [ "198.18.0.0/15" ] ); }'])
     p["err-prefixes"] = conf([member("a", [
         "", "192.0.2.0/33", "2001:db8::/129", "192.0.2.0/", "192.0.2.0/024",
-        "192.0.2.0/2a", "10/8", "010.0.0.0/8", "::ffff:192.0.2.0/120",
+        "192.0.2.0/2a", "198/8", "0198.18.0.0/15", "::ffff:192.0.2.0/120",
         "fe80::1%eth0", "192.0.2.1/24", "2001:db8::1/32", "x" * 70])])
     p["err-prefix-twice"] = conf([member("a", ["192.0.2.0/24", "192.0.2.0/24"],
                                          ["192.0.2.25", "192.0.2.25/32"])])
@@ -419,8 +419,8 @@ def policies():
         member("a", ["192.0.2.0/24"]).replace("  }", '    mail_servers = "192.0.2.25";\n  }')])
     p["warn-server-outside"] = conf([member("a", ["192.0.2.0/24"], ["198.51.100.25"])])
     p["warn-server-in-other-member"] = conf([
-        member("isp", ["10.0.0.0/8"], ["10.1.0.25"]),
-        member("customer", ["10.1.0.0/16"])])
+        member("isp", ["198.18.0.0/15"], ["198.19.0.25"]),
+        member("customer", ["198.19.0.0/16"])])
     p["err-many-kinds"] = (
         "blocked_ports = [ 25, 25, 0 ];\nports = ( { inside = \"a\"; } );\n"
         "members = ( { name = \"a\"; mode = \"x\"; networks = [ \"1.2.3.4/8\" ]; },\n"
@@ -452,7 +452,7 @@ def write_dir(path, items):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pcaps", default="/work/shared/pcaps",
+    ap.add_argument("--pcaps", default=os.path.join(ROOT, "..", "shared", "pcaps"),
                     help="directory of the shared captures")
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"),
                     help="corpus directory (parse/ and policy/ below it)")

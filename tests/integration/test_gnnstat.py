@@ -78,7 +78,7 @@ class FakeGnnd:
             ports.append(port)
         obj = {
             "generation": 3, "reloads": 2, "reload_failures": 1,
-            "last_error": "/etc/gnn/gnn.conf:12: bad CIDR \"10.0.0.1/33\"",
+            "last_error": "/etc/gnn/gnn.conf:12: bad CIDR \"198.18.0.1/33\"",
             "last_reload": STARTED + 60.5,
             "started": started,
             "mbufs_in_use": 1234,
