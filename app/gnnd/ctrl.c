@@ -118,20 +118,12 @@ assign_slots(const struct gnn_policy *next, uint16_t *slots)
 			memset(ctrl.slot_base[slot], 0, sizeof(ctrl.slot_base[slot]));
 		}
 		for (unsigned int s = 0; slot < 0 && s < GNN_STATS_MAX_SLOTS; s++) {
-			const struct gnn_lcore_stats *lcores[RTE_MAX_LCORE];
-
 			if (policy_has_member(running, ctrl.slot_name[s]) ||
 			    policy_has_member(next, ctrl.slot_name[s]))
 				continue;
 			slot = (int)s;
-			if (total == NULL) {
-				total = malloc(sizeof(*total));
-				if (total == NULL)
-					return -ENOMEM;
-				for (unsigned int w = 0; w < gnnd.n_workers; w++)
-					lcores[w] = &gnnd.workers[w]->stats;
-				gnn_stats_sum(lcores, gnnd.n_workers, total);
-			}
+			if (total == NULL && (total = gnn_report_sum_workers()) == NULL)
+				return -ENOMEM;
 			memcpy(ctrl.slot_base[s], total->member[s], sizeof(ctrl.slot_base[s]));
 			gnn_top_forget_slot((uint16_t)s);
 		}

@@ -105,6 +105,8 @@ void gnn_ctrl_reload_state(uint64_t *reloads, uint64_t *failures, const char **l
 extern pthread_mutex_t gnn_ctrl_lock;
 
 /* report.c — JSON snapshots for the socket and telemetry, the exit summary. */
+/* Every worker's counters summed, or NULL; the caller frees. */
+struct gnn_stats_total *gnn_report_sum_workers(void);
 struct json_t *gnn_report_stats(void);
 void gnn_report_print_summary(void);
 int gnn_report_telemetry_register(void);

@@ -17,9 +17,8 @@
 
 #include "gnnd.h"
 
-/* Sum every worker's counters. Caller frees. */
-static struct gnn_stats_total *
-sum_workers(void)
+struct gnn_stats_total *
+gnn_report_sum_workers(void)
 {
 	const struct gnn_lcore_stats *lcores[RTE_MAX_LCORE];
 	struct gnn_stats_total *total = malloc(sizeof(*total));
@@ -89,7 +88,7 @@ gnn_report_stats(void)
 	/* Shutting down (gnn_ctrl_fini): workers, ports and pools are going away. */
 	if (gnnd.active == NULL)
 		return NULL;
-	t = sum_workers();
+	t = gnn_report_sum_workers();
 	if (t == NULL)
 		return NULL;
 	gnn_ctrl_reload_state(&reloads, &failures, &last_error, &started, &last_reload);
