@@ -138,8 +138,44 @@ assign_slots(const struct gnn_policy *next, uint16_t *slots)
 	return 0;
 }
 
+/* Free the copies of primary in on[], not primary itself. */
+static void
+free_copies(struct gnn_ruleset **on, const struct gnn_ruleset *primary)
+{
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		if (on[s] != primary)
+			gnn_ruleset_free(on[s]);
+		on[s] = NULL;
+	}
+}
+
+/* on[s]: primary, or a copy of it, for each socket in gnnd.ruleset_sockets. */
+static int
+replicate(struct gnn_ruleset *primary, struct gnn_ruleset **on, char *err, size_t errlen)
+{
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		on[s] = NULL;
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		if (((gnnd.ruleset_sockets >> s) & 1) == 0)
+			continue;
+		on[s] = (int)s == primary->socket_id
+				? primary
+				: gnn_ruleset_replicate(primary, (int)s, err, errlen);
+		if (on[s] == NULL) {
+			free_copies(on, primary);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The next generation: the ruleset on the first port's socket, owning
+ * policy, and its copies in on[]. NULL with err set; policy is then still
+ * the caller's.
+ */
 static struct gnn_ruleset *
-build_ruleset(struct gnn_policy *policy, char *err, size_t errlen)
+build_ruleset(struct gnn_policy *policy, struct gnn_ruleset **on, char *err, size_t errlen)
 {
 	uint16_t *slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
 	struct gnn_ruleset *rs = NULL;
@@ -154,22 +190,33 @@ build_ruleset(struct gnn_policy *policy, char *err, size_t errlen)
 				       errlen);
 	}
 	free(slots);
+	if (rs != NULL && replicate(rs, on, err, errlen) != 0) {
+		rs->owns_policy = false; /* the caller frees policy on failure */
+		gnn_ruleset_free(rs);
+		rs = NULL;
+	}
 	return rs;
 }
 
-/* Make rs the ruleset the workers use, and free the one they used. */
+/* Make on[] the rulesets the workers use, and free the ones they used. */
 static void
-publish(struct gnn_ruleset *rs)
+publish(struct gnn_ruleset **on)
 {
+	struct gnn_ruleset *old_on[RTE_MAX_NUMA_NODES];
 	struct gnn_ruleset *old = gnnd.active;
 
 	pthread_mutex_lock(&gnn_ctrl_lock);
-	__atomic_store_n(&gnnd.active, rs, __ATOMIC_RELEASE);
-	ctrl.generation = rs->generation;
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		old_on[s] = gnnd.active_on[s];
+		__atomic_store_n(&gnnd.active_on[s], on[s], __ATOMIC_RELEASE);
+	}
+	gnnd.active = on[gnnd.socket_id];
+	ctrl.generation = gnnd.active->generation;
 	pthread_mutex_unlock(&gnn_ctrl_lock);
 	if (old != NULL) {
 		/* Every worker has left the loop iteration that could see old. */
 		rte_rcu_qsbr_synchronize(gnnd.rcu, RTE_QSBR_THRID_INVALID);
+		free_copies(old_on, old);
 		gnn_ruleset_free(old);
 	}
 }
@@ -184,18 +231,22 @@ log_warnings(const struct gnn_diag *diag)
 int
 gnn_ctrl_init(struct gnn_policy *policy)
 {
+	struct gnn_ruleset *on[RTE_MAX_NUMA_NODES];
 	char err[256];
-	struct gnn_ruleset *rs;
 	sigset_t set;
 
 	ctrl.started = now();
-	rs = build_ruleset(policy, err, sizeof(err));
-	if (rs == NULL) {
+	/* A copy of the rules on every socket whose workers poll a queue. */
+	gnnd.ruleset_sockets = UINT64_C(1) << gnnd.socket_id;
+	for (unsigned int i = 0; i < gnnd.n_workers; i++)
+		if (gnnd.workers[i]->n_units > 0)
+			gnnd.ruleset_sockets |= UINT64_C(1) << gnnd.workers[i]->socket_id;
+	if (build_ruleset(policy, on, err, sizeof(err)) == NULL) {
 		GNN_LOG(ERR, "%s", err);
 		gnn_policy_free(policy);
 		return -EINVAL;
 	}
-	publish(rs);
+	publish(on);
 
 	/* main() blocked these before EAL made its threads: all of them inherit it. */
 	sigemptyset(&set);
@@ -230,9 +281,12 @@ reload_failed(json_t *errors)
 			 errors, "generation", (json_int_t)ctrl.generation);
 }
 
-/* Read, validate and build the file's ruleset; NULL with the reasons in errors. */
+/*
+ * Read, validate and build the file's ruleset and its copies (on[]); NULL
+ * with the reasons in errors.
+ */
 static struct gnn_ruleset *
-load_next(json_t *errors)
+load_next(json_t *errors, struct gnn_ruleset **on)
 {
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
@@ -254,7 +308,7 @@ load_next(json_t *errors)
 		gnn_policy_free(policy);
 		return NULL;
 	}
-	rs = build_ruleset(policy, err, sizeof(err));
+	rs = build_ruleset(policy, on, err, sizeof(err));
 	if (rs == NULL) {
 		json_array_append_new(errors, json_string(err));
 		gnn_policy_free(policy);
@@ -265,15 +319,16 @@ load_next(json_t *errors)
 int
 gnn_ctrl_reload(json_t **reply)
 {
+	struct gnn_ruleset *on[RTE_MAX_NUMA_NODES];
 	json_t *errors = json_array();
-	struct gnn_ruleset *rs = load_next(errors);
+	struct gnn_ruleset *rs = load_next(errors, on);
 	json_t *result;
 
 	if (rs == NULL) {
 		result = reload_failed(errors);
 	} else {
 		json_decref(errors);
-		publish(rs);
+		publish(on);
 		pthread_mutex_lock(&gnn_ctrl_lock);
 		ctrl.reloads++;
 		ctrl.last_reload = now();
@@ -352,6 +407,7 @@ gnn_ctrl_fini(void)
 	rs = gnnd.active;
 	gnnd.active = NULL;
 	pthread_mutex_unlock(&gnn_ctrl_lock);
+	free_copies(gnnd.active_on, rs); /* the workers have stopped */
 	gnn_ruleset_free(rs);
 	free(ctrl.last_error);
 	ctrl.last_error = NULL;

@@ -37,9 +37,10 @@ struct gnn_rx_unit {
 };
 
 struct gnn_worker {
-	unsigned int lcore_id; /* ctrl: w before launch */
-	unsigned int rcu_id;   /* ctrl: w before launch */
-	unsigned int n_units;  /* ctrl: w before launch */
+	unsigned int lcore_id;	/* ctrl: w before launch */
+	unsigned int rcu_id;	/* ctrl: w before launch */
+	unsigned int n_units;	/* ctrl: w before launch */
+	unsigned int socket_id; /* ctrl: w before launch; the lcore's NUMA socket */
 	struct gnn_rx_unit units[GNN_MAX_UNITS];
 	struct rte_ring *top_ring;			  /* worker: enqueue, ctrl: dequeue */
 	int running;					  /* worker: w, ctrl: r (atomic) */
@@ -72,9 +73,13 @@ struct gnnd {
 	unsigned int n_workers;
 	struct gnn_worker *workers[RTE_MAX_LCORE];
 	struct rte_rcu_qsbr *rcu;
-	struct gnn_ruleset *active; /* ctrl: w (release), workers: r (acquire) */
-	int quit;		    /* ctrl: w, workers: r (atomic) */
-	int socket_id;		    /* NUMA socket of the first port: rulesets live there */
+	struct gnn_ruleset *active; /* ctrl: rw; the control plane's copy (names, generation) */
+	/* The same generation on each NUMA socket that has workers, its ACL contexts
+	 * local to them. ctrl: w (release), that socket's workers: r (acquire). */
+	struct gnn_ruleset *active_on[RTE_MAX_NUMA_NODES];
+	uint64_t ruleset_sockets; /* ctrl: sockets that get a copy */
+	int quit;		  /* ctrl: w, workers: r (atomic) */
+	int socket_id; /* NUMA socket of the first port: the control plane's copy lives there */
 };
 
 extern struct gnnd gnnd;

@@ -233,6 +233,7 @@ worker_create(unsigned int lcore_id, unsigned int index)
 		return NULL;
 	w->lcore_id = lcore_id;
 	w->rcu_id = index;
+	w->socket_id = (unsigned int)socket;
 	snprintf(name, sizeof(name), "gnn_top_%u", lcore_id);
 	w->top_ring = rte_ring_create_elem(name, sizeof(struct gnn_top_event), GNN_TOP_RING_SIZE,
 					   socket, RING_F_SP_ENQ | RING_F_SC_DEQ);

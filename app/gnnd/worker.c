@@ -128,7 +128,8 @@ gnn_worker_main(void *arg)
 
 	while (!__atomic_load_n(&gnnd.quit, __ATOMIC_RELAXED)) {
 		/* Pairs with the release store that publishes a new ruleset. */
-		const struct gnn_ruleset *rs = __atomic_load_n(&gnnd.active, __ATOMIC_ACQUIRE);
+		const struct gnn_ruleset *rs =
+			__atomic_load_n(&gnnd.active_on[w->socket_id], __ATOMIC_ACQUIRE);
 
 		for (unsigned int u = 0; u < w->n_units; u++)
 			poll_unit(w, rs, &w->units[u]);

@@ -216,9 +216,10 @@ free_ctx:
 	return NULL;
 }
 
-struct gnn_ruleset *
-gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation,
-		  int socket_id, char *err, size_t errlen)
+/* Everything of a ruleset on one NUMA socket; rs->policy is borrowed. */
+static struct gnn_ruleset *
+ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation, int socket_id,
+	       char *err, size_t errlen)
 {
 	struct rule_list v4 = {.family = 4}, v6 = {.family = 6};
 	struct gnn_ruleset *rs;
@@ -231,6 +232,7 @@ gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t gen
 		return NULL;
 	}
 	rs->generation = generation;
+	rs->socket_id = socket_id;
 	rs->n_members = policy->n_members;
 	rs->members = rte_zmalloc_socket("gnn_ruleset_members",
 					 sizeof(*rs->members) * RTE_MAX(policy->n_members, 1u),
@@ -288,6 +290,35 @@ free_rs:
 	return NULL;
 }
 
+struct gnn_ruleset *
+gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation,
+		  int socket_id, char *err, size_t errlen)
+{
+	struct gnn_ruleset *rs = ruleset_create(policy, slots, generation, socket_id, err, errlen);
+
+	if (rs != NULL)
+		rs->owns_policy = true;
+	return rs;
+}
+
+struct gnn_ruleset *
+gnn_ruleset_replicate(const struct gnn_ruleset *src, int socket_id, char *err, size_t errlen)
+{
+	uint16_t *slots = malloc(sizeof(*slots) * RTE_MAX(src->n_members, 1u));
+	struct gnn_ruleset *rs;
+
+	if (slots == NULL) {
+		snprintf(err, errlen, "out of memory for the ruleset");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	for (uint32_t m = 0; m < src->n_members; m++)
+		slots[m] = src->members[m].slot;
+	rs = ruleset_create(src->policy, slots, src->generation, socket_id, err, errlen);
+	free(slots);
+	return rs;
+}
+
 void
 gnn_ruleset_free(struct gnn_ruleset *rs)
 {
@@ -296,6 +327,7 @@ gnn_ruleset_free(struct gnn_ruleset *rs)
 	rte_acl_free(rs->acl4);
 	rte_acl_free(rs->acl6);
 	rte_free(rs->members);
-	gnn_policy_free(rs->policy);
+	if (rs->owns_policy)
+		gnn_policy_free(rs->policy);
 	rte_free(rs);
 }

@@ -43,7 +43,9 @@ struct gnn_ruleset {
 	uint32_t n_rules6;
 	uint32_t n_members;
 	struct gnn_ruleset_member *members;
-	struct gnn_policy *policy; /* owned; names for the control lcore */
+	struct gnn_policy *policy; /* names for the control lcore */
+	bool owns_policy;	   /* false in a replica: the original frees it */
+	int socket_id;		   /* NUMA socket of the ACL contexts */
 	uint64_t blocked_ports[65536 / 64];
 };
 
@@ -78,6 +80,15 @@ gnn_acl_result_is_server(uint32_t result)
  */
 struct gnn_ruleset *gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots,
 				      uint64_t generation, int socket_id, char *err, size_t errlen);
+
+/*
+ * The same ruleset (rules, members, slots, generation) with its ACL contexts
+ * on another NUMA socket, for the workers there. It borrows src's policy:
+ * free it before src. NULL with rte_errno and err set.
+ * Control lcore only (needs EAL).
+ */
+struct gnn_ruleset *gnn_ruleset_replicate(const struct gnn_ruleset *src, int socket_id, char *err,
+					  size_t errlen);
 
 /* Free a ruleset no worker can see any more. NULL-safe. Control lcore only. */
 void gnn_ruleset_free(struct gnn_ruleset *rs);

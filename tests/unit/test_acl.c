@@ -23,6 +23,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_memory.h>
 
 #include "acl/gnn_acl.h"
@@ -1194,6 +1195,46 @@ test_same_generation_built_twice_gives_independent_rulesets(void **state)
 	gnn_ruleset_free(first);
 }
 
+/* A copy for another NUMA socket judges the same with contexts of its own. */
+static void
+test_replica_judges_like_its_original_and_borrows_the_policy(void **state)
+{
+	const struct member_def defs[] = {
+		{"A", "enforce", "192.0.2.0/24 2001:db8:10::/48", "192.0.2.25 2001:db8:10::25"},
+		{"B", "monitor", "192.0.2.128/25", ""},
+	};
+	const struct probe probes[] = {
+		{"192.0.2.10", 25, SHAPE_TCP, BLOCK, 0},
+		{"192.0.2.25", 25, SHAPE_TCP, ALLOW, 0},
+		{"192.0.2.200", 25, SHAPE_TCP, WOULD, 1},
+		{"2001:db8:10::10", 25, SHAPE_TCP, BLOCK, 0},
+		{"2001:db8:10::25", 25, SHAPE_TCP, ALLOW, 0},
+		{"203.0.113.10", 25, SHAPE_TCP, FWD, NO_MEMBER},
+	};
+	struct gnn_ruleset *original, *replica;
+	char err[256];
+
+	(void)state;
+	original = build(POLICY("25", defs), 2000, __FILE__, __LINE__);
+	replica = gnn_ruleset_replicate(original, (int)rte_socket_id(), err, sizeof(err));
+	assert_non_null(replica);
+	assert_true(original->owns_policy);
+	assert_false(replica->owns_policy);
+	assert_ptr_equal(replica->policy, original->policy);
+	assert_int_equal(replica->generation, original->generation);
+	assert_int_equal(replica->socket_id, (int)rte_socket_id());
+	assert_ptr_not_equal(replica->acl4, original->acl4);
+	assert_ptr_not_equal(replica->acl6, original->acl6);
+	for (uint32_t m = 0; m < original->n_members; m++)
+		assert_int_equal(replica->members[m].slot, original->members[m].slot);
+	JUDGE(original, probes);
+	JUDGE(replica, probes);
+	/* The replica goes first: it borrows the original's policy. */
+	gnn_ruleset_free(replica);
+	JUDGE(original, probes);
+	gnn_ruleset_free(original);
+}
+
 static void
 test_next_generation_replaces_rules_while_old_stays_valid(void **state)
 {
@@ -1363,6 +1404,7 @@ main(void)
 		cmocka_unit_test(test_too_many_vlan_tags_is_dropped_whoever_sent_it),
 		cmocka_unit_test(test_decide_on_hand_made_infos_follows_the_table),
 		cmocka_unit_test(test_same_generation_built_twice_gives_independent_rulesets),
+		cmocka_unit_test(test_replica_judges_like_its_original_and_borrows_the_policy),
 		cmocka_unit_test(test_next_generation_replaces_rules_while_old_stays_valid),
 		cmocka_unit_test(test_free_of_null_ruleset_is_harmless),
 		cmocka_unit_test(test_thousand_members_build_and_judge_a_sample),
