@@ -44,7 +44,8 @@ usage(FILE *out, const char *prog)
 		"      --socket-group G  group owning the control socket (mode 0660)\n"
 		"      --mbufs N         mbufs per NUMA socket (default: sized from the ports)\n"
 		"      --client-timeout S  close control clients idle this long (default %d s)\n"
-		"  -h, --help            this text\n",
+		"  -h, --help            this text\n"
+		"Without \"--\", all arguments are EAL options, unless the first is one of the above.\n",
 		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET, DEFAULT_CLIENT_TIMEOUT);
 }
 
@@ -127,14 +128,37 @@ parse_app_args(int argc, char **argv, struct gnnd_options *opt)
 	return 0;
 }
 
-/* Index of "--" in argv, or argc when there is none. */
-static int
-find_separator(int argc, char **argv)
+/*
+ * Where EAL's arguments end and gnnd's begin. With "--" it is clear.
+ * Without it, everything is EAL's (the DPDK custom), unless the first
+ * argument is one of gnnd's own options ("gnnd --check -f FILE").
+ */
+static void
+split_args(int argc, char **argv, int *eal_argc, int *app_start)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0)
-			return i;
-	return argc;
+	static const char *const own[] = {
+		"-f",	   "--config",	       "-s", "--socket", "--check", "--socket-group",
+		"--mbufs", "--client-timeout", "-h", "--help"};
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			*eal_argc = i;
+			*app_start = i + 1;
+			return;
+		}
+	}
+	*eal_argc = argc;
+	*app_start = argc;
+	for (size_t i = 0; argc > 1 && i < RTE_DIM(own); i++) {
+		size_t n = strlen(own[i]);
+
+		/* "--config=FILE" counts too */
+		if (strncmp(argv[1], own[i], n) == 0 && (argv[1][n] == '\0' || argv[1][n] == '=')) {
+			*eal_argc = 1;
+			*app_start = 1;
+			return;
+		}
+	}
 }
 
 static void
@@ -318,15 +342,14 @@ block_signals(void)
 int
 main(int argc, char **argv)
 {
-	int sep = find_separator(argc, argv);
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
-	int rc;
+	int eal_argc, app_start, rc;
+	char **app_argv;
 
 	/* Application options first: --check must not need EAL's resources. */
-	int app_start = sep < argc ? sep + 1 : 1;
-	char **app_argv = calloc((size_t)(argc - app_start + 2), sizeof(*app_argv));
-
+	split_args(argc, argv, &eal_argc, &app_start);
+	app_argv = calloc((size_t)(argc - app_start + 2), sizeof(*app_argv));
 	if (app_argv == NULL)
 		return 1;
 	app_argv[0] = argv[0];
@@ -340,8 +363,7 @@ main(int argc, char **argv)
 		return run_check(argv[0], &gnnd.opt);
 
 	block_signals();
-	/* Without "--" every argument was the application's. */
-	rc = rte_eal_init(sep < argc ? sep : 1, argv);
+	rc = rte_eal_init(eal_argc, argv);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
 
