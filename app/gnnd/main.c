@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -45,7 +47,8 @@ usage(FILE *out, const char *prog)
 		"      --mbufs N         mbufs per NUMA socket (default: sized from the ports)\n"
 		"      --client-timeout S  close control clients idle this long (default %d s)\n"
 		"  -h, --help            this text\n"
-		"Without \"--\", all arguments are EAL options, unless the first is one of the above.\n",
+		"Without \"--\", all arguments are EAL options, unless the first is one of the "
+		"above.\n",
 		prog, DEFAULT_CONFIG, GNN_PROTO_DEFAULT_SOCKET, DEFAULT_CLIENT_TIMEOUT);
 }
 
@@ -161,6 +164,18 @@ split_args(int argc, char **argv, int *eal_argc, int *app_start)
 	}
 }
 
+/* rte_eal_cleanup(), then remove the runtime directory EAL leaves behind
+ * (empty by then; still in use, and kept, when another process shares it). */
+static void
+eal_cleanup(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(dir);
+}
+
 static void
 print_diag(const struct gnn_diag *diag)
 {
@@ -200,14 +215,16 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 static int
 run_check(const char *prog, const struct gnnd_options *opt)
 {
+	char prefix[64];
 	char *eal_argv[] = {(char *)(uintptr_t)prog,
 			    "--no-huge",
 			    "-m",
-			    "64",
+			    "256",
 			    "--no-pci",
 			    "--no-shconf",
 			    "--no-telemetry",
 			    "--log-level=*:warning",
+			    prefix,
 			    NULL};
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 	struct gnn_diag diag = {0};
@@ -216,6 +233,9 @@ run_check(const char *prog, const struct gnnd_options *opt)
 	uint16_t *slots;
 	char err[256];
 	int rc = 1;
+
+	/* Its own prefix: a check never meets a running gnnd's runtime files. */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=gnnd-check-%d", (int)getpid());
 
 	policy = gnn_policy_load(opt->config_path, NULL, NULL, &diag);
 	print_diag(&diag);
@@ -241,7 +261,7 @@ run_check(const char *prog, const struct gnnd_options *opt)
 		rc = 0;
 	}
 	free(slots);
-	rte_eal_cleanup();
+	eal_cleanup();
 	return rc;
 }
 
@@ -371,7 +391,7 @@ main(int argc, char **argv)
 	print_diag(&diag);
 	gnn_diag_clear(&diag);
 	if (policy == NULL) {
-		rte_eal_cleanup();
+		eal_cleanup();
 		return 1;
 	}
 	if (gnn_sock_check_free(gnnd.opt.socket_path) != 0)
@@ -401,6 +421,6 @@ main(int argc, char **argv)
 	gnn_ctrl_fini();
 	gnn_ports_close();
 	workers_free();
-	rte_eal_cleanup();
+	eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

@@ -1038,7 +1038,7 @@ def main():
     t_start = time.monotonic()
     # gnnd's EAL under the bed's own --file-prefix, so that dpdk-telemetry.py
     # -f PREFIX finds it (the bed removes /run/dpdk/PREFIX).
-    with TestBed(gnnd=GNND, gnnstat=GNNSTAT, file_prefix=True) as bed:
+    with TestBed(gnnd=GNND, gnnstat=GNNSTAT) as bed:
         ctx = Ctx(bed)
         try:
             for test in TESTS:

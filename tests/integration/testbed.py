@@ -351,16 +351,14 @@ class TestBed:
     The filter's EAL options (eal_args()) follow attributes that may be
     changed between filters: lcores, an -l list ("0,1"), or a --lcores map
     when it holds "@" ("0@2,(1-4)@3"); qpairs, queue pairs per af_packet
-    port (None: the PMD's default); file_prefix, True to run it under
-    --file-prefix=<prefix> with hugepages too, not only with --no-huge
-    (so that dpdk-telemetry.py -f <prefix> finds it).
+    port (None: the PMD's default).
     """
 
     __test__ = False  # not a pytest test class
 
     def __init__(self, prefix=None, inside=None, outside=None, onlink=None,
                  workdir=None, lcores="0,1", pmd="af_packet", gnnd=None,
-                 gnnstat=None, qpairs=None, file_prefix=False):
+                 gnnstat=None, qpairs=None):
         if prefix is None:
             prefix = "gnn%d" % os.getpid()
             n = next(_seq)
@@ -379,7 +377,6 @@ class TestBed:
         self.onlink = list(ONLINK if onlink is None else onlink)
         self.lcores = lcores
         self.qpairs = qpairs
-        self.file_prefix = file_prefix
         if pmd not in ("af_packet", "pcap"):
             raise ValueError("pmd %r: af_packet or pcap" % pmd)
         self.pmd = pmd
@@ -608,16 +605,15 @@ class TestBed:
     def eal_args(self):
         """EAL options for the filter: lcores, --no-pci, the two vdevs
         (net_af_packet0 = inside, net_af_packet1 = outside; or net_pcap0/1),
-        memory: hugepages with --in-memory, or else --no-huge -m 512 with
-        --file-prefix=<prefix> (--no-huge implies legacy memory, which
-        --in-memory refuses)."""
+        memory: hugepages with --in-memory, or else --no-huge -m 512
+        (--no-huge implies legacy memory, which --in-memory refuses); always
+        --file-prefix=<prefix>, so that side-by-side runs stay apart,
+        dpdk-telemetry.py -f <prefix> finds the filter, and down() removes
+        the runtime directory it leaves."""
         mem = self.mem_args()
-        if "--no-huge" in mem:
-            mem = mem + ["--file-prefix=%s" % self.prefix]
-        else:
+        if "--no-huge" not in mem:
             mem = ["--in-memory"] + mem
-            if self.file_prefix and not any(a.startswith("--file-prefix") for a in mem):
-                mem.append("--file-prefix=%s" % self.prefix)
+        mem = mem + ["--file-prefix=%s" % self.prefix]
         lcores = "--lcores" if "@" in self.lcores else "-l"
         return [lcores, self.lcores, "--no-pci"] + self.vdev_args() + mem
 
