@@ -12,6 +12,9 @@
 #include <rte_log.h>
 
 #include "acl/gnn_acl.h"
+#define GNN_LOG_PREFIX "gnnd: "
+#include "log/gnn_log.h"
+
 #include "judge.h"
 #include "stats/gnn_stats.h"
 
@@ -23,9 +26,6 @@ struct json_t;
 /* Largest header span a chained frame is copied out for: 8 IPv6 extension
  * headers of the longest kind, plus Ethernet, tags, IPv6 and TCP. */
 #define GNN_LINEAR_MAX (8 * 2048 + 512)
-
-#define GNN_LOG(level, fmt, ...)                                                                   \
-	rte_log(RTE_LOG_##level, GNN_LOGTYPE, "gnnd: " fmt "\n", ##__VA_ARGS__)
 
 /* One RX queue and where its frames go. */
 struct gnn_rx_unit {

@@ -26,8 +26,10 @@
 #include <rte_malloc.h>
 
 #include "acl/gnn_acl.h"
+#include "log/gnn_log.h"
 
 RTE_LOG_REGISTER(gnn_logtype_acl, gnn.acl, INFO);
+#define GNN_LOGTYPE gnn_logtype_acl
 
 #define ACL_FIELDS4 2
 #define ACL_FIELDS6 5
@@ -273,9 +275,8 @@ ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t genera
 	free(v4.rules);
 	free(v6.rules);
 	rs->policy = policy;
-	rte_log(RTE_LOG_DEBUG, gnn_logtype_acl,
-		"GNN_ACL: generation %" PRIu64 ": %u IPv4 and %u IPv6 rules\n", generation, v4.n,
-		v6.n);
+	GNN_LOG(DEBUG, "generation %" PRIu64 " on socket %d: %u IPv4 and %u IPv6 rules", generation,
+		socket_id, v4.n, v6.n);
 	return rs;
 
 free_acl4:
