@@ -602,6 +602,6 @@ main(int argc, char **argv)
 
 	rte_ring_free(worker.top_ring);
 	free(fr.data);
-	rte_eal_cleanup();
+	bench_eal_cleanup();
 	return 0;
 }

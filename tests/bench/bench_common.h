@@ -20,6 +20,9 @@
 /* rte_eal_init with the test arguments; exits on failure. */
 void bench_eal_init(const char *prog, const char *prefix);
 
+/* rte_eal_cleanup() and removal of the runtime directory EAL leaves. */
+void bench_eal_cleanup(void);
+
 /* Monotonic clock in seconds. */
 double bench_now(void);
 

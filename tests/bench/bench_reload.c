@@ -119,6 +119,6 @@ main(int argc, char **argv)
 
 	gnn_ruleset_free(active);
 	free(text);
-	rte_eal_cleanup();
+	bench_eal_cleanup();
 	return 0;
 }
