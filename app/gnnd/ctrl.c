@@ -48,15 +48,6 @@ static struct {
 /* Serialises readers on the telemetry thread against ruleset swaps. */
 pthread_mutex_t gnn_ctrl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 const char *
 gnn_ctrl_slot_name(uint16_t slot)
 {
@@ -106,7 +97,8 @@ policy_has_member(const struct gnn_policy *policy, const char *name)
 static int
 assign_slots(const struct gnn_policy *next, uint16_t *slots)
 {
-	const struct gnn_policy *running = gnnd.active ? gnnd.active->policy : NULL;
+	const struct gnn_ruleset *active = gnn_active_ruleset();
+	const struct gnn_policy *running = active != NULL ? active->policy : NULL;
 	struct gnn_stats_total *total = NULL;
 
 	for (unsigned int m = 0; m < next->n_members; m++) {
@@ -203,15 +195,14 @@ static void
 publish(struct gnn_ruleset **on)
 {
 	struct gnn_ruleset *old_on[RTE_MAX_NUMA_NODES];
-	struct gnn_ruleset *old = gnnd.active;
+	struct gnn_ruleset *old = gnn_active_ruleset();
 
 	pthread_mutex_lock(&gnn_ctrl_lock);
 	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		old_on[s] = gnnd.active_on[s];
 		__atomic_store_n(&gnnd.active_on[s], on[s], __ATOMIC_RELEASE);
 	}
-	gnnd.active = on[gnnd.socket_id];
-	ctrl.generation = gnnd.active->generation;
+	ctrl.generation = on[gnnd.socket_id]->generation;
 	pthread_mutex_unlock(&gnn_ctrl_lock);
 	if (old != NULL) {
 		/* Every worker has left the loop iteration that could see old. */
@@ -235,7 +226,7 @@ gnn_ctrl_init(struct gnn_policy *policy)
 	char err[256];
 	sigset_t set;
 
-	ctrl.started = now();
+	ctrl.started = gnn_report_wall_time();
 	/* A copy of the rules on every socket whose workers poll a queue. */
 	gnnd.ruleset_sockets = UINT64_C(1) << gnnd.socket_id;
 	for (unsigned int i = 0; i < gnnd.n_workers; i++)
@@ -300,7 +291,7 @@ load_next(json_t *errors, struct gnn_ruleset **on)
 	gnn_diag_clear(&diag);
 	if (policy == NULL)
 		return NULL;
-	if (!gnn_policy_same_ports(policy, gnnd.active->policy)) {
+	if (!gnn_policy_same_ports(policy, gnn_active_ruleset()->policy)) {
 		snprintf(err, sizeof(err),
 			 "%s:%d: ports differ from the running ones; restart gnnd to change ports",
 			 policy->path, policy->n_port_pairs ? policy->port_pairs[0].line : 1);
@@ -331,7 +322,7 @@ gnn_ctrl_reload(json_t **reply)
 		publish(on);
 		pthread_mutex_lock(&gnn_ctrl_lock);
 		ctrl.reloads++;
-		ctrl.last_reload = now();
+		ctrl.last_reload = gnn_report_wall_time();
 		free(ctrl.last_error);
 		ctrl.last_error = NULL;
 		pthread_mutex_unlock(&gnn_ctrl_lock);
@@ -396,6 +387,7 @@ gnn_ctrl_run(void)
 void
 gnn_ctrl_fini(void)
 {
+	struct gnn_ruleset *on[RTE_MAX_NUMA_NODES];
 	struct gnn_ruleset *rs;
 
 	gnn_sock_close();
@@ -404,10 +396,13 @@ gnn_ctrl_fini(void)
 		close(ctrl.signal_fd);
 	/* Telemetry may still ask: it reads under the lock and finds no ruleset. */
 	pthread_mutex_lock(&gnn_ctrl_lock);
-	rs = gnnd.active;
-	gnnd.active = NULL;
+	rs = gnn_active_ruleset();
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		on[s] = gnnd.active_on[s];
+		gnnd.active_on[s] = NULL; /* the workers have stopped */
+	}
 	pthread_mutex_unlock(&gnn_ctrl_lock);
-	free_copies(gnnd.active_on, rs); /* the workers have stopped */
+	free_copies(on, rs);
 	gnn_ruleset_free(rs);
 	free(ctrl.last_error);
 	ctrl.last_error = NULL;

@@ -73,9 +73,9 @@ struct gnnd {
 	unsigned int n_workers;
 	struct gnn_worker *workers[RTE_MAX_LCORE];
 	struct rte_rcu_qsbr *rcu;
-	struct gnn_ruleset *active; /* ctrl: rw; the control plane's copy (names, generation) */
 	/* The same generation on each NUMA socket that has workers, its ACL contexts
-	 * local to them. ctrl: w (release), that socket's workers: r (acquire). */
+	 * local to them, and on the first port's socket for the control plane.
+	 * ctrl: w (release, under gnn_ctrl_lock), that socket's workers: r (acquire). */
 	struct gnn_ruleset *active_on[RTE_MAX_NUMA_NODES];
 	uint64_t ruleset_sockets; /* ctrl: sockets that get a copy */
 	int quit;		  /* ctrl: w, workers: r (atomic) */
@@ -83,6 +83,17 @@ struct gnnd {
 };
 
 extern struct gnnd gnnd;
+
+/*
+ * The running rules as the control plane sees them (names, generation): the
+ * copy on the first port's socket; NULL before start and after stop.
+ * Control lcore, or another thread holding gnn_ctrl_lock.
+ */
+static inline struct gnn_ruleset *
+gnn_active_ruleset(void)
+{
+	return gnnd.active_on[gnnd.socket_id];
+}
 
 /* worker.c — runs on worker lcores only. */
 int gnn_worker_main(void *arg);
@@ -110,6 +121,8 @@ void gnn_ctrl_reload_state(uint64_t *reloads, uint64_t *failures, const char **l
 extern pthread_mutex_t gnn_ctrl_lock;
 
 /* report.c — JSON snapshots for the socket and telemetry, the exit summary. */
+/* Seconds since the epoch, for timestamps in the JSON. */
+double gnn_report_wall_time(void);
 /* Every worker's counters summed, or NULL; the caller frees. */
 struct gnn_stats_total *gnn_report_sum_workers(void);
 struct json_t *gnn_report_stats(void);

@@ -31,8 +31,8 @@ gnn_report_sum_workers(void)
 	return total;
 }
 
-static double
-wall_time(void)
+double
+gnn_report_wall_time(void)
 {
 	struct timespec ts;
 
@@ -58,7 +58,7 @@ port_json(const struct gnn_port *port, const struct gnn_stats_total *t)
 static json_t *
 members_json(const struct gnn_stats_total *t)
 {
-	const struct gnn_ruleset *rs = gnnd.active;
+	const struct gnn_ruleset *rs = gnn_active_ruleset();
 	json_t *members = json_array();
 
 	for (uint32_t m = 0; rs != NULL && m < rs->n_members; m++) {
@@ -86,7 +86,7 @@ gnn_report_stats(void)
 	json_t *root, *ports, *malformed;
 
 	/* Shutting down (gnn_ctrl_fini): workers, ports and pools are going away. */
-	if (gnnd.active == NULL)
+	if (gnn_active_ruleset() == NULL)
 		return NULL;
 	t = gnn_report_sum_workers();
 	if (t == NULL)
@@ -102,15 +102,16 @@ gnn_report_stats(void)
 	root = json_pack(
 		"{s:I, s:I, s:I, s:s?, s:o, s:f, s:f, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, s:I, s:I}, s:o, s:o}",
-		"generation", (json_int_t)gnnd.active->generation, "reloads", (json_int_t)reloads,
-		"reload_failures", (json_int_t)failures, "last_error", last_error, "last_reload",
-		last_reload > 0 ? json_real(last_reload) : json_null(), "started", started, "time",
-		wall_time(), "mbufs_in_use", (json_int_t)gnn_ports_mbufs_in_use(), "ports", ports,
-		"totals", "rx_packets", (json_int_t)t->rx_packets, "forwarded",
-		(json_int_t)t->forwarded, "blocked", (json_int_t)t->blocked, "would_block",
-		(json_int_t)t->would_block, "allowed", (json_int_t)t->allowed, "malformed_dropped",
-		(json_int_t)t->malformed_total, "malformed_forwarded",
-		(json_int_t)t->malformed_forwarded, "tx_dropped", (json_int_t)t->tx_dropped,
+		"generation", (json_int_t)gnn_active_ruleset()->generation, "reloads",
+		(json_int_t)reloads, "reload_failures", (json_int_t)failures, "last_error",
+		last_error, "last_reload", last_reload > 0 ? json_real(last_reload) : json_null(),
+		"started", started, "time", gnn_report_wall_time(), "mbufs_in_use",
+		(json_int_t)gnn_ports_mbufs_in_use(), "ports", ports, "totals", "rx_packets",
+		(json_int_t)t->rx_packets, "forwarded", (json_int_t)t->forwarded, "blocked",
+		(json_int_t)t->blocked, "would_block", (json_int_t)t->would_block, "allowed",
+		(json_int_t)t->allowed, "malformed_dropped", (json_int_t)t->malformed_total,
+		"malformed_forwarded", (json_int_t)t->malformed_forwarded, "tx_dropped",
+		(json_int_t)t->tx_dropped,
 		/* blocked-source events the top table never saw (ring full) */
 		"top_events_lost", (json_int_t)t->top_lost, "malformed", malformed, "members",
 		members_json(t));
