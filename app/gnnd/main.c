@@ -10,13 +10,17 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -24,6 +28,19 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "acl/gnn_acl.h"
+#include "common/gnn_clock.h"
+#include "control/api.h"
+#include "control/counters.h"
+#include "control/ctrl.h"
+#include "control/loop.h"
+#include "control/ports.h"
+#include "control/report.h"
+#include "control/rules.h"
+#include "control/slots.h"
+#include "control/sock.h"
+#include "control/sources.h"
+#include "control/telemetry.h"
 #include "gnnd.h"
 #include "proto/gnn_proto.h"
 
@@ -31,7 +48,11 @@ RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
 #define GNN_LOGTYPE gnn_logtype_main
 
 #define DEFAULT_CONFIG	       "/etc/gnn/gnn.conf"
-#define DEFAULT_CLIENT_TIMEOUT 30
+#define DEFAULT_CLIENT_TIMEOUT 10
+/* Each worker's source cache (entries) and rings to the control lcore. */
+#define SOURCE_CACHE_ENTRIES 4096
+#define RECORD_RING_SIZE     16384
+#define SIGHTING_RING_SIZE   1024
 
 struct gnnd gnnd;
 
@@ -153,6 +174,7 @@ split_args(int argc, char **argv, int *eal_argc, int *app_start)
 	*eal_argc = argc;
 	*app_start = argc;
 	for (size_t i = 0; argc > 1 && i < RTE_DIM(own); i++) {
+		/* "-s" is also EAL's (service cores): only its first place makes it ours. */
 		size_t n = strlen(own[i]);
 
 		/* "--config=FILE" counts too */
@@ -162,6 +184,38 @@ split_args(int argc, char **argv, int *eal_argc, int *app_start)
 			return;
 		}
 	}
+}
+
+/*
+ * Without "--", a gnnd option after EAL's would reach EAL, which prints its
+ * usage and nothing about why. Say it instead. Only options EAL does not
+ * have are recognised here.
+ */
+static bool
+misplaced_option(int argc, char **argv)
+{
+	static const char *const ours[] = {
+		"-f",	   "--config",	      "--socket", "--check", "--socket-group",
+		"--mbufs", "--client-timeout"};
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		for (size_t k = 0; k < RTE_DIM(ours); k++) {
+			size_t n = strlen(ours[k]);
+
+			if (strncmp(argv[i], ours[k], n) == 0 &&
+			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
+				fprintf(stderr,
+					"gnnd: '%s' is a gnnd option: put gnnd's options after "
+					"'--', as in\n  %s [EAL options] -- -f CONFIG [-s "
+					"SOCKET]\n",
+					argv[i], argv[0]);
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 /* rte_eal_cleanup(), then remove the runtime directory EAL leaves behind
@@ -185,6 +239,45 @@ print_diag(const struct gnn_diag *diag)
 		fprintf(stderr, "warning: %s\n", diag->warnings[i]);
 }
 
+static bool port_missing;
+
+/* gnn_port_exists(), remembering a miss for the hint after the errors. */
+static bool
+port_exists_noted(const char *name, void *arg)
+{
+	bool found = gnn_port_exists(name, arg);
+
+	port_missing |= !found;
+	return found;
+}
+
+static void
+hint_missing_port(void)
+{
+	if (!port_missing)
+		return;
+	fprintf(stderr,
+		"hint: DPDK did not probe that device. A PCI NIC must be bound to a DPDK driver "
+		"(dpdk-devbind.py --status; dpdk-devbind.py --bind=vfio-pci ADDRESS) and passed "
+		"with -a ADDRESS; a virtual device needs --vdev. Port names are what DPDK calls "
+		"the device: 0000:03:00.0, net_af_packet0.\n");
+}
+
+/* What start-up would refuse without devices: refuse it in --check too. */
+static int
+check_options(const struct gnnd_options *opt)
+{
+	if (opt->socket_group != NULL && getgrnam(opt->socket_group) == NULL) {
+		fprintf(stderr, "gnnd: --socket-group %s: no such group\n", opt->socket_group);
+		return -EINVAL;
+	}
+	if (strlen(opt->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		fprintf(stderr, "gnnd: socket path too long: %s\n", opt->socket_path);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
 static void
 print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 {
@@ -205,7 +298,9 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 	printf("  members: %u (%u enforce, %u monitor, %u off), %u networks, %u mail servers\n",
 	       p->n_members, modes[GNN_MODE_ENFORCE], modes[GNN_MODE_MONITOR], modes[GNN_MODE_OFF],
 	       nets, servers);
-	printf("  rules: %u IPv4, %u IPv6\n", rs->n_rules4, rs->n_rules6);
+	printf("  rules: %u IPv4, %u IPv6; ACL memory %.1f MiB; classify %s\n", rs->n_rules4,
+	       rs->n_rules6, (double)rs->acl_memory / (1 << 20),
+	       rs->classify_alg != NULL ? rs->classify_alg : "default");
 }
 
 /*
@@ -230,14 +325,18 @@ run_check(const char *prog, const struct gnnd_options *opt)
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
 	struct gnn_ruleset *rs;
-	uint16_t *slots;
+	double t0, t_load, t_build;
 	char err[256];
 	int rc = 1;
 
 	/* Its own prefix: a check never meets a running gnnd's runtime files. */
 	snprintf(prefix, sizeof(prefix), "--file-prefix=gnnd-check-%d", (int)getpid());
 
+	if (check_options(opt) != 0)
+		return 1;
+	t0 = gnn_clock_mono();
 	policy = gnn_policy_load(opt->config_path, NULL, NULL, &diag);
+	t_load = gnn_clock_mono() - t0;
 	print_diag(&diag);
 	gnn_diag_clear(&diag);
 	if (policy == NULL)
@@ -247,20 +346,18 @@ run_check(const char *prog, const struct gnnd_options *opt)
 		gnn_policy_free(policy);
 		return 1;
 	}
-	slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
-	for (unsigned int m = 0; slots != NULL && m < policy->n_members; m++)
-		slots[m] = (uint16_t)m;
-	rs = slots ? gnn_ruleset_build(policy, slots, 1, SOCKET_ID_ANY, err, sizeof(err)) : NULL;
+	t0 = gnn_clock_mono();
+	rs = gnn_ruleset_build(policy, NULL, 1, SOCKET_ID_ANY, err, sizeof(err));
+	t_build = gnn_clock_mono() - t0;
 	if (rs == NULL) {
-		fprintf(stderr, "%s: cannot build the rules: %s\n", opt->config_path,
-			slots ? err : "out of memory");
+		fprintf(stderr, "%s: cannot build the rules: %s\n", opt->config_path, err);
 		gnn_policy_free(policy);
 	} else {
 		print_check_summary(policy, rs);
+		printf("  loaded in %.3f s, rules built in %.3f s\n", t_load, t_build);
 		gnn_ruleset_free(rs);
 		rc = 0;
 	}
-	free(slots);
 	eal_cleanup();
 	return rc;
 }
@@ -269,6 +366,12 @@ static struct gnn_worker *
 worker_create(unsigned int lcore_id, unsigned int index)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore_id);
+	struct gnn_judge_config cfg = {
+		.cache_entries = SOURCE_CACHE_ENTRIES,
+		.flush_ticks = rte_get_tsc_hz(), /* a pending record waits at most a second */
+		.verdict_cache = true,
+	};
+	struct rte_ring *records, *sightings;
 	struct gnn_worker *w;
 	char name[RTE_RING_NAMESIZE];
 
@@ -278,10 +381,17 @@ worker_create(unsigned int lcore_id, unsigned int index)
 	w->lcore_id = lcore_id;
 	w->rcu_id = index;
 	w->socket_id = (unsigned int)socket;
-	snprintf(name, sizeof(name), "gnn_top_%u", lcore_id);
-	w->top_ring = rte_ring_create_elem(name, sizeof(struct gnn_top_event), GNN_TOP_RING_SIZE,
-					   socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->top_ring == NULL) {
+	w->tsc_hz = rte_get_tsc_hz();
+	snprintf(name, sizeof(name), "gnn_rec_%u", lcore_id);
+	records = rte_ring_create_elem(name, sizeof(struct gnn_source_record), RECORD_RING_SIZE,
+				       socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "gnn_sight_%u", lcore_id);
+	sightings = rte_ring_create_elem(name, sizeof(struct gnn_sighting), SIGHTING_RING_SIZE,
+					 socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (records == NULL || sightings == NULL ||
+	    gnn_judge_init(&w->judge, &cfg, &w->stats, records, sightings, socket) != 0) {
+		rte_ring_free(records);
+		rte_ring_free(sightings);
 		rte_free(w);
 		return NULL;
 	}
@@ -311,6 +421,8 @@ workers_create(void)
 	gnnd.rcu = rte_zmalloc("gnn_rcu", rcu_size, RTE_CACHE_LINE_SIZE);
 	if (gnnd.rcu == NULL || rte_rcu_qsbr_init(gnnd.rcu, gnnd.n_workers) != 0)
 		rte_exit(EXIT_FAILURE, "cannot set up RCU for %u workers\n", gnnd.n_workers);
+	for (unsigned int i = 0; i < gnnd.n_workers; i++)
+		gnnd.workers[i]->rcu = gnnd.rcu;
 }
 
 static void
@@ -336,11 +448,23 @@ workers_launch(void)
 }
 
 static void
+workers_stop(void)
+{
+	for (unsigned int i = 0; i < gnnd.n_workers; i++)
+		__atomic_store_n(&gnnd.workers[i]->quit, 1, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+}
+
+static void
 workers_free(void)
 {
 	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
-		rte_ring_free(gnnd.workers[i]->top_ring);
-		rte_free(gnnd.workers[i]);
+		struct gnn_worker *w = gnnd.workers[i];
+
+		rte_ring_free(w->judge.records);
+		rte_ring_free(w->judge.sightings);
+		gnn_judge_fini(&w->judge);
+		rte_free(w);
 	}
 	rte_free(gnnd.rcu);
 }
@@ -359,16 +483,40 @@ block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The control plane's modules, in the order they depend on each other. */
+static int
+control_init(struct gnn_policy *policy)
+{
+	int rc = gnn_loop_init();
+
+	if (rc == 0)
+		rc = gnn_ctrl_init();
+	if (rc == 0)
+		rc = gnn_sources_init(); /* follows every publication, the first too */
+	if (rc == 0)
+		rc = gnn_rules_init(policy);
+	else
+		gnn_policy_free(policy);
+	if (rc == 0)
+		rc = gnn_report_init();
+	if (rc == 0 && gnn_telemetry_init() != 0)
+		GNN_LOG(WARNING, "telemetry commands not registered");
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
 	int eal_argc, app_start, rc;
+	bool builder_running;
 	char **app_argv;
 
 	/* Application options first: --check must not need EAL's resources. */
 	split_args(argc, argv, &eal_argc, &app_start);
+	if (app_start == argc && misplaced_option(argc, argv))
+		return 2;
 	app_argv = calloc((size_t)(argc - app_start + 2), sizeof(*app_argv));
 	if (app_argv == NULL)
 		return 1;
@@ -381,45 +529,78 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	if (gnnd.opt.check)
 		return run_check(argv[0], &gnnd.opt);
+	if (check_options(&gnnd.opt) != 0)
+		return 1;
 
 	block_signals();
 	rc = rte_eal_init(eal_argc, argv);
-	if (rc < 0)
-		rte_exit(EXIT_FAILURE, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+	if (rc < 0) {
+		fprintf(stderr, "gnnd: cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
 
-	policy = gnn_policy_load(gnnd.opt.config_path, gnn_port_exists, NULL, &diag);
+	policy = gnn_policy_load(gnnd.opt.config_path, port_exists_noted, NULL, &diag);
 	print_diag(&diag);
 	gnn_diag_clear(&diag);
 	if (policy == NULL) {
+		hint_missing_port();
 		eal_cleanup();
 		return 1;
 	}
-	if (gnn_sock_check_free(gnnd.opt.socket_path) != 0)
-		rte_exit(EXIT_FAILURE, "control socket %s unusable\n", gnnd.opt.socket_path);
+	/* Before any port starts: a socket gnnd cannot serve fails at once. */
+	if (gnn_sock_check_free(gnnd.opt.socket_path) != 0) {
+		fprintf(stderr, "gnnd: control socket %s unusable\n", gnnd.opt.socket_path);
+		gnn_policy_free(policy);
+		eal_cleanup();
+		return 1;
+	}
 
 	workers_create();
-	/* rte_eal_cleanup() of DPDK 22.11 leaves devices running: stop them first. */
 	if (gnn_ports_setup(policy) != 0) {
+		fprintf(stderr, "gnnd: cannot set up the ports\n");
+		gnn_policy_free(policy);
 		gnn_ports_close();
-		rte_exit(EXIT_FAILURE, "cannot set up the ports\n");
+		workers_free();
+		eal_cleanup();
+		return 1;
 	}
-	if (gnn_ctrl_init(policy) != 0) {
+	gnnd.socket_id = gnnd.ports[0].socket_id;
+	if (control_init(policy) != 0) {
+		fprintf(stderr, "gnnd: cannot start the control plane\n");
 		gnn_ports_close();
-		rte_exit(EXIT_FAILURE, "cannot build the rules\n");
+		eal_cleanup();
+		return 1;
 	}
-	if (gnn_report_telemetry_register() != 0)
-		GNN_LOG(WARNING, "telemetry commands not registered");
 	workers_launch();
+	/* Ready: the ports are started and the workers forward. */
+	rc = gnn_sock_open(gnnd.opt.socket_path, gnnd.opt.socket_group, gnnd.opt.client_timeout);
+	if (rc == 0) {
+		GNN_LOG(INFO, "ready: generation %" PRIu64 ", %u worker(s), socket %s",
+			gnn_rules_active()->generation, gnnd.n_workers, gnnd.opt.socket_path);
+		gnn_loop_run();
+	}
 
-	rc = gnn_ctrl_run();
-
-	__atomic_store_n(&gnnd.quit, 1, __ATOMIC_RELAXED);
-	rte_eal_mp_wait_lcore();
-	gnn_top_drain();
+	workers_stop();
+	gnn_sources_flush_workers();
 	gnn_report_print_summary();
-	/* Before the ports: from here on, telemetry finds no ruleset and reads nothing. */
-	gnn_ctrl_fini();
+	gnn_sock_close();
+	gnn_telemetry_fini();
+	gnn_api_reset();
+	builder_running = gnn_rules_building();
 	gnn_ports_close();
+	if (builder_running) {
+		/* A build cannot be interrupted; exiting ends it. The OS frees the rest. */
+		GNN_LOG(INFO, "stopping during a reload build: not waiting for it");
+		fflush(stdout);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	gnn_report_fini();
+	gnn_sources_fini();
+	gnn_rules_fini();
+	gnn_ctrl_fini();
+	gnn_loop_fini();
+	gnn_counters_fini();
+	gnn_slots_fini();
 	workers_free();
 	eal_cleanup();
 	return rc == 0 ? 0 : 1;

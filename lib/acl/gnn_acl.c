@@ -24,6 +24,7 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_memory.h>
 
 #include "acl/gnn_acl.h"
 #include "log/gnn_log.h"
@@ -58,6 +59,64 @@ static const struct rte_acl_field_def acl_defs4[ACL_FIELDS4] = {KIND_FIELD, SRC_
 static const struct rte_acl_field_def acl_defs6[ACL_FIELDS6] = {
 	KIND_FIELD, SRC_FIELD(0), SRC_FIELD(1), SRC_FIELD(2), SRC_FIELD(3),
 };
+
+/* Classify methods, best first, as gnn_ruleset_set_classify() names them. */
+static const struct {
+	const char *name;
+	enum rte_acl_classify_alg alg;
+} classify_algs[] = {
+	{"avx512x32", RTE_ACL_CLASSIFY_AVX512X32}, {"avx512x16", RTE_ACL_CLASSIFY_AVX512X16},
+	{"avx2", RTE_ACL_CLASSIFY_AVX2},	   {"sse", RTE_ACL_CLASSIFY_SSE},
+	{"scalar", RTE_ACL_CLASSIFY_SCALAR},
+};
+
+/* "auto": the best the CPU and EAL's SIMD width allow; else one name. */
+static const char *classify_choice = "auto";
+
+int
+gnn_ruleset_set_classify(const char *name)
+{
+	if (strcmp(name, "auto") == 0 || strcmp(name, "default") == 0) {
+		classify_choice = name;
+		return 0;
+	}
+	for (size_t i = 0; i < RTE_DIM(classify_algs); i++) {
+		if (strcmp(classify_algs[i].name, name) == 0) {
+			classify_choice = classify_algs[i].name;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Set ctx's classify method as chosen; the name of the one it got. */
+static const char *
+choose_classify(struct rte_acl_ctx *ctx)
+{
+	if (strcmp(classify_choice, "default") == 0)
+		return "default";
+	for (size_t i = 0; i < RTE_DIM(classify_algs); i++) {
+		if (strcmp(classify_choice, "auto") != 0 &&
+		    strcmp(classify_choice, classify_algs[i].name) != 0)
+			continue;
+		/* Refused when the CPU or EAL's SIMD width does not allow it. */
+		if (rte_acl_set_ctx_classify(ctx, classify_algs[i].alg) == 0)
+			return classify_algs[i].name;
+	}
+	return "default";
+}
+
+static uint64_t
+heap_allocated(void)
+{
+	struct rte_malloc_socket_stats st;
+	uint64_t n = 0;
+
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		if (rte_malloc_get_socket_stats((int)s, &st) == 0)
+			n += st.heap_allocsz_bytes;
+	return n;
+}
 
 /* Rules of one family, grown on the control lcore while building. */
 struct rule_list {
@@ -106,10 +165,15 @@ list_for(struct rule_list *v4, struct rule_list *v6, const struct gnn_prefix *p)
 	return p->family == 4 ? v4 : v6;
 }
 
-/* Networks at 2L+1; servers at 2E+2 as explained at the top of the file. */
+/*
+ * Networks at 2L+1; servers at 2E+2 as explained at the top of the file.
+ * Server entries are numbered in policy order, as in rs->servers.
+ */
 static int
 collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule_list *v6)
 {
+	uint32_t server_index = 0;
+
 	for (uint32_t m = 0; m < policy->n_members; m++) {
 		const struct gnn_member *member = &policy->members[m];
 		int rc;
@@ -122,7 +186,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 			if (rc < 0)
 				return rc;
 		}
-		for (uint32_t s = 0; s < member->n_mail_servers; s++) {
+		for (uint32_t s = 0; s < member->n_mail_servers; s++, server_index++) {
 			const struct gnn_prefix *server = &member->mail_servers[s];
 			const struct gnn_prefix *enclosing = NULL;
 
@@ -135,7 +199,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 				} else if (gnn_prefix_contains(server, net)) {
 					rc = rule_list_add(list_for(v4, v6, net), net,
 							   2 * net->len + 2,
-							   gnn_acl_userdata(m, true));
+							   gnn_acl_userdata(server_index, true));
 					if (rc < 0)
 						return rc;
 				}
@@ -143,7 +207,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 			if (enclosing == NULL)
 				continue; /* outside its member's networks: never matched */
 			rc = rule_list_add(list_for(v4, v6, server), server, 2 * enclosing->len + 2,
-					   gnn_acl_userdata(m, true));
+					   gnn_acl_userdata(server_index, true));
 			if (rc < 0)
 				return rc;
 		}
@@ -153,7 +217,7 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 
 static struct rte_acl_ctx *
 build_context(const struct rule_list *list, uint64_t generation, int socket_id, char *err,
-	      size_t errlen)
+	      size_t errlen, const char **alg)
 {
 	const int n_fields = list->family == 4 ? ACL_FIELDS4 : ACL_FIELDS6;
 	const size_t rule_size = RTE_ACL_RULE_SZ(n_fields);
@@ -166,7 +230,7 @@ build_context(const struct rule_list *list, uint64_t generation, int socket_id, 
 		.rule_size = rule_size,
 		.max_rule_num = list->n,
 	};
-	static uint32_t build_seq; /* control lcore only */
+	static uint32_t build_seq; /* any builder thread: taken atomically */
 	char name[RTE_ACL_NAMESIZE];
 	struct rte_acl_ctx *ctx;
 	int rc;
@@ -180,7 +244,7 @@ build_context(const struct rule_list *list, uint64_t generation, int socket_id, 
 	 * unique; hex keeps the longest name within RTE_ACL_NAMESIZE.
 	 */
 	snprintf(name, sizeof(name), "gnn%d_%" PRIx64 "_%" PRIx32, list->family, generation,
-		 build_seq++);
+		 __atomic_fetch_add(&build_seq, 1, __ATOMIC_RELAXED));
 	param.name = name;
 	memcpy(cfg.defs, list->family == 4 ? acl_defs4 : acl_defs6,
 	       n_fields * sizeof(struct rte_acl_field_def));
@@ -210,6 +274,7 @@ build_context(const struct rule_list *list, uint64_t generation, int socket_id, 
 		snprintf(err, errlen, "rte_acl_build(%s): %s", name, strerror(-rc));
 		goto free_ctx;
 	}
+	*alg = choose_classify(ctx);
 	return ctx;
 
 free_ctx:
@@ -219,11 +284,36 @@ free_ctx:
 }
 
 /* Everything of a ruleset on one NUMA socket; rs->policy is borrowed. */
+/* rs->servers: one entry per mail_servers entry, in policy order. */
+static int
+fill_servers(struct gnn_ruleset *rs, const struct gnn_policy *policy)
+{
+	uint32_t n = 0;
+
+	for (uint32_t m = 0; m < policy->n_members; m++)
+		n += policy->members[m].n_mail_servers;
+	rs->servers =
+		rte_zmalloc_socket("gnn_ruleset_servers", sizeof(*rs->servers) * RTE_MAX(n, 1u),
+				   RTE_CACHE_LINE_SIZE, rs->socket_id);
+	if (rs->servers == NULL)
+		return -ENOMEM;
+	rs->n_servers = n;
+	n = 0;
+	for (uint32_t m = 0; m < policy->n_members; m++) {
+		for (uint32_t s = 0; s < policy->members[m].n_mail_servers; s++) {
+			rs->servers[n].member = m;
+			rs->servers[n++].index = s;
+		}
+	}
+	return 0;
+}
+
 static struct gnn_ruleset *
-ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation, int socket_id,
+ruleset_create(struct gnn_policy *policy, const uint32_t *slots, uint64_t generation, int socket_id,
 	       char *err, size_t errlen)
 {
 	struct rule_list v4 = {.family = 4}, v6 = {.family = 6};
+	uint64_t heap_before = heap_allocated();
 	struct gnn_ruleset *rs;
 	int rc;
 
@@ -246,7 +336,13 @@ ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t genera
 	}
 	for (uint32_t m = 0; m < policy->n_members; m++) {
 		rs->members[m].mode = policy->members[m].mode;
-		rs->members[m].slot = slots[m];
+		rs->members[m].action = policy->members[m].action;
+		rs->members[m].slot = slots != NULL ? slots[m] : 0;
+	}
+	if (fill_servers(rs, policy) != 0) {
+		snprintf(err, errlen, "out of memory for the ruleset");
+		rc = ENOMEM;
+		goto free_members;
 	}
 	for (uint32_t p = 0; p < policy->n_blocked_ports; p++) {
 		uint16_t port = policy->blocked_ports[p];
@@ -262,12 +358,13 @@ ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t genera
 	}
 	rs->n_rules4 = v4.n;
 	rs->n_rules6 = v6.n;
-	rs->acl4 = build_context(&v4, generation, socket_id, err, errlen);
+	rs->classify_alg = "default";
+	rs->acl4 = build_context(&v4, generation, socket_id, err, errlen, &rs->classify_alg);
 	if (rs->acl4 == NULL && v4.n > 0) {
 		rc = rte_errno;
 		goto free_rules;
 	}
-	rs->acl6 = build_context(&v6, generation, socket_id, err, errlen);
+	rs->acl6 = build_context(&v6, generation, socket_id, err, errlen, &rs->classify_alg);
 	if (rs->acl6 == NULL && v6.n > 0) {
 		rc = rte_errno;
 		goto free_acl4;
@@ -275,6 +372,8 @@ ruleset_create(struct gnn_policy *policy, const uint16_t *slots, uint64_t genera
 	free(v4.rules);
 	free(v6.rules);
 	rs->policy = policy;
+	/* Approximate if another thread allocates meanwhile: the ACL contexts dominate. */
+	rs->acl_memory = heap_allocated() - heap_before;
 	GNN_LOG(DEBUG, "generation %" PRIu64 " on socket %d: %u IPv4 and %u IPv6 rules", generation,
 		socket_id, v4.n, v6.n);
 	return rs;
@@ -284,6 +383,8 @@ free_acl4:
 free_rules:
 	free(v4.rules);
 	free(v6.rules);
+	rte_free(rs->servers);
+free_members:
 	rte_free(rs->members);
 free_rs:
 	rte_free(rs);
@@ -292,7 +393,7 @@ free_rs:
 }
 
 struct gnn_ruleset *
-gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t generation,
+gnn_ruleset_build(struct gnn_policy *policy, const uint32_t *slots, uint64_t generation,
 		  int socket_id, char *err, size_t errlen)
 {
 	struct gnn_ruleset *rs = ruleset_create(policy, slots, generation, socket_id, err, errlen);
@@ -305,7 +406,7 @@ gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots, uint64_t gen
 struct gnn_ruleset *
 gnn_ruleset_replicate(const struct gnn_ruleset *src, int socket_id, char *err, size_t errlen)
 {
-	uint16_t *slots = malloc(sizeof(*slots) * RTE_MAX(src->n_members, 1u));
+	uint32_t *slots = malloc(sizeof(*slots) * RTE_MAX(src->n_members, 1u));
 	struct gnn_ruleset *rs;
 
 	if (slots == NULL) {
@@ -321,6 +422,13 @@ gnn_ruleset_replicate(const struct gnn_ruleset *src, int socket_id, char *err, s
 }
 
 void
+gnn_ruleset_set_slots(struct gnn_ruleset *rs, const uint32_t *slots)
+{
+	for (uint32_t m = 0; m < rs->n_members; m++)
+		rs->members[m].slot = slots[m];
+}
+
+void
 gnn_ruleset_free(struct gnn_ruleset *rs)
 {
 	if (rs == NULL)
@@ -328,6 +436,7 @@ gnn_ruleset_free(struct gnn_ruleset *rs)
 	rte_acl_free(rs->acl4);
 	rte_acl_free(rs->acl6);
 	rte_free(rs->members);
+	rte_free(rs->servers);
 	if (rs->owns_policy)
 		gnn_policy_free(rs->policy);
 	rte_free(rs);

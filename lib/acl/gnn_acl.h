@@ -20,19 +20,18 @@
 
 #include "parse/gnn_parse.h"
 #include "policy/gnn_policy.h"
-
-/* Verdict of one inside frame. */
-enum gnn_verdict {
-	GNN_VERDICT_FORWARD = 0,    /* not a candidate, or no member, or mode off */
-	GNN_VERDICT_ALLOWED,	    /* candidate from a mail server: forward, count */
-	GNN_VERDICT_WOULD_BLOCK,    /* candidate from a monitored member: forward, count */
-	GNN_VERDICT_BLOCKED,	    /* candidate from an enforced member: drop, count */
-	GNN_VERDICT_MALFORMED_DROP, /* cannot be judged, from an enforced member or unknown */
-};
+#include "track/gnn_record.h"
 
 struct gnn_ruleset_member {
-	uint8_t mode;  /* enum gnn_mode */
-	uint16_t slot; /* index of the member's counters (stable across reloads) */
+	uint8_t mode;	/* enum gnn_mode */
+	uint8_t action; /* enum gnn_action */
+	uint32_t slot;	/* index of the member's counters (stable across reloads) */
+};
+
+/* One mail_servers entry of the policy, numbered across all members. */
+struct gnn_ruleset_server {
+	uint32_t member; /* index in the policy */
+	uint32_t index;	 /* in that member's mail_servers */
 };
 
 struct gnn_ruleset {
@@ -43,6 +42,10 @@ struct gnn_ruleset {
 	uint32_t n_rules6;
 	uint32_t n_members;
 	struct gnn_ruleset_member *members;
+	uint32_t n_servers;
+	struct gnn_ruleset_server *servers;
+	const char *classify_alg;  /* rte_acl algorithm chosen, for reports */
+	uint64_t acl_memory;	   /* bytes of the ACL contexts (rte_acl_dump) */
 	struct gnn_policy *policy; /* names for the control lcore */
 	bool owns_policy;	   /* false in a replica: the original frees it */
 	int socket_id;		   /* NUMA socket of the ACL contexts */
@@ -50,19 +53,14 @@ struct gnn_ruleset {
 };
 
 /*
- * ACL results are nonzero for a match: the member's index in the policy and
- * whether the address is one of its mail servers.
+ * ACL results are nonzero for a match. A network rule carries its member's
+ * index in the policy; a mail-server rule the index of its entry in
+ * rs->servers (which names the member), with the low bit set.
  */
 static inline uint32_t
-gnn_acl_userdata(uint32_t member, bool mail_server)
+gnn_acl_userdata(uint32_t index, bool mail_server)
 {
-	return ((member + 1) << 1) | (mail_server ? 1 : 0);
-}
-
-static inline int
-gnn_acl_result_member(uint32_t result)
-{
-	return (int)(result >> 1) - 1;
+	return ((index + 1) << 1) | (mail_server ? 1 : 0);
 }
 
 static inline bool
@@ -71,14 +69,31 @@ gnn_acl_result_is_server(uint32_t result)
 	return (result & 1) != 0;
 }
 
+/* Server entry of a mail-server result, or -1. */
+static inline int
+gnn_acl_result_server(uint32_t result)
+{
+	return gnn_acl_result_is_server(result) ? (int)(result >> 1) - 1 : -1;
+}
+
+/* Member of a nonzero result. */
+static inline int
+gnn_ruleset_result_member(const struct gnn_ruleset *rs, uint32_t result)
+{
+	int index = (int)(result >> 1) - 1;
+
+	return gnn_acl_result_is_server(result) ? (int)rs->servers[index].member : index;
+}
+
 /*
  * Compile policy (ownership moves to the ruleset on success) into a ruleset
  * of the given generation on NUMA socket socket_id. slots[i] is the counter
- * slot of policy member i. Returns NULL with rte_errno set and a reason in
- * err.
- * Control lcore only (needs EAL).
+ * slot of policy member i (slots may be NULL: all 0, set them with
+ * gnn_ruleset_set_slots() before publishing). Returns NULL with rte_errno
+ * set and a reason in err.
+ * Any control-plane thread (needs EAL); not on a worker lcore.
  */
-struct gnn_ruleset *gnn_ruleset_build(struct gnn_policy *policy, const uint16_t *slots,
+struct gnn_ruleset *gnn_ruleset_build(struct gnn_policy *policy, const uint32_t *slots,
 				      uint64_t generation, int socket_id, char *err, size_t errlen);
 
 /*
@@ -90,7 +105,19 @@ struct gnn_ruleset *gnn_ruleset_build(struct gnn_policy *policy, const uint16_t 
 struct gnn_ruleset *gnn_ruleset_replicate(const struct gnn_ruleset *src, int socket_id, char *err,
 					  size_t errlen);
 
-/* Free a ruleset no worker can see any more. NULL-safe. Control lcore only. */
+/*
+ * How rulesets built from now on classify: "auto" (the best method the CPU
+ * and EAL's SIMD width allow, e.g. avx512x32 with --force-max-simd-bitwidth=512),
+ * "default" (rte_acl's own choice), or one of "avx512x32", "avx512x16",
+ * "avx2", "sse", "scalar". 0 or -EINVAL. Before building, any thread.
+ */
+int gnn_ruleset_set_classify(const char *name);
+
+/* Set the counter slot of every member (slots[i] for member i) of a ruleset
+ * no worker sees yet. */
+void gnn_ruleset_set_slots(struct gnn_ruleset *rs, const uint32_t *slots);
+
+/* Free a ruleset no worker can see any more. NULL-safe. Control plane only. */
 void gnn_ruleset_free(struct gnn_ruleset *rs);
 
 static inline bool
@@ -99,12 +126,31 @@ gnn_ruleset_port_blocked(const struct gnn_ruleset *rs, uint16_t port)
 	return (rs->blocked_ports[port >> 6] >> (port & 63)) & 1;
 }
 
+/* A candidate: TCP to a blocked port (docs/design.md, "Policy semantics"). */
+static inline bool
+gnn_ruleset_is_candidate(const struct gnn_ruleset *rs, const struct gnn_frame_info *info)
+{
+	return info->kind == GNN_PARSE_TCP && gnn_ruleset_port_blocked(rs, info->dport);
+}
+
+/*
+ * A host accepting a connection on a blocked port: a SYN-ACK from it. Its
+ * source is looked up too (a likely mail server), but it is never dropped.
+ */
+static inline bool
+gnn_ruleset_is_accept(const struct gnn_ruleset *rs, const struct gnn_frame_info *info)
+{
+	return info->kind == GNN_PARSE_TCP &&
+	       (info->tcp_flags & (GNN_TCP_SYN | GNN_TCP_ACK)) == (GNN_TCP_SYN | GNN_TCP_ACK) &&
+	       gnn_ruleset_port_blocked(rs, info->sport);
+}
+
 /* The frame needs an ACL lookup of its source before it can be judged. */
 static inline bool
 gnn_ruleset_needs_lookup(const struct gnn_ruleset *rs, const struct gnn_frame_info *info)
 {
 	if (info->kind == GNN_PARSE_TCP)
-		return gnn_ruleset_port_blocked(rs, info->dport);
+		return gnn_ruleset_port_blocked(rs, info->dport) || gnn_ruleset_is_accept(rs, info);
 	return info->kind == GNN_PARSE_MALFORMED && info->family != 0;
 }
 
@@ -165,7 +211,8 @@ gnn_ruleset_lookup_burst(const struct gnn_ruleset *rs, const struct gnn_frame_in
 
 /*
  * Verdict for an inside frame, given its ACL result (0 when no lookup was
- * made). The semantics table of DESIGN.md, in one place.
+ * made). The semantics table of docs/design.md, in one place. A SYN-ACK
+ * from a blocked port that is not itself a candidate is forwarded.
  * Any lcore, lock-free.
  */
 static inline enum gnn_verdict
@@ -181,14 +228,16 @@ gnn_ruleset_decide(const struct gnn_ruleset *rs, const struct gnn_frame_info *in
 			return GNN_VERDICT_MALFORMED_DROP;
 		if (result == 0)
 			return GNN_VERDICT_FORWARD;
-		*member = gnn_acl_result_member(result);
+		*member = gnn_ruleset_result_member(rs, result);
 		m = &rs->members[*member];
 		return m->mode == GNN_MODE_ENFORCE ? GNN_VERDICT_MALFORMED_DROP
 						   : GNN_VERDICT_FORWARD;
 	}
 	if (result == 0)
 		return GNN_VERDICT_FORWARD;
-	*member = gnn_acl_result_member(result);
+	*member = gnn_ruleset_result_member(rs, result);
+	if (!gnn_ruleset_port_blocked(rs, info->dport))
+		return GNN_VERDICT_FORWARD; /* a SYN-ACK: noted, never judged */
 	m = &rs->members[*member];
 	if (m->mode == GNN_MODE_OFF)
 		return GNN_VERDICT_FORWARD;

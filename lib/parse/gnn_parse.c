@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "parse/gnn_parse.h"
@@ -54,7 +55,16 @@
 #define TCP_MIN_HDR_LEN 20
 #define TCP_PORTS_LEN	4  /* sport + dport: all a first fragment must carry */
 #define TCP_DOFF_BYTE	12 /* data offset lives in the high nibble */
+#define TCP_FLAGS_BYTE	13
 #define TCP_DPORT_OFF	2
+
+#define IPV4_DST_OFF 16
+#define IPV6_DST_OFF 24
+
+/* The judge copies and rte_acl reads this struct: keep its layout pinned. */
+_Static_assert(sizeof(struct gnn_frame_info) == 48, "frame info is 48 bytes");
+_Static_assert(offsetof(struct gnn_frame_info, kind) == 0, "ACL field 0 is the kind byte");
+_Static_assert(offsetof(struct gnn_frame_info, src) == 8, "ACL reads src at offset 8");
 
 static inline uint16_t
 rd16(const uint8_t *p)
@@ -78,7 +88,7 @@ other(struct gnn_frame_info *info)
 }
 
 /*
- * The TCP header at tcp, with dgram bytes of it inside the datagram, of which
+ * The TCP header at ip + l4_off, with dgram bytes of it inside the datagram, of which
  * the first avail are readable (avail < dgram only in a segmented frame). A
  * first fragment only has to carry the ports (what the policy needs); the
  * rest of its header may follow in the next fragment, so only a data offset
@@ -87,9 +97,10 @@ other(struct gnn_frame_info *info)
  * a first fragment without the ports, which differs between IPv4 and IPv6.
  */
 static int
-parse_tcp(const uint8_t *tcp, uint32_t dgram, uint32_t avail, bool first_frag,
+parse_tcp(const uint8_t *ip, uint32_t l4_off, uint32_t dgram, uint32_t avail, bool first_frag,
 	  enum gnn_malformed_reason short_frag, struct gnn_frame_info *info)
 {
+	const uint8_t *tcp = ip + l4_off;
 	unsigned int doff;
 
 	if (first_frag) {
@@ -108,7 +119,12 @@ parse_tcp(const uint8_t *tcp, uint32_t dgram, uint32_t avail, bool first_frag,
 		if (doff > avail)
 			return malformed(info, GNN_MALFORMED_TRUNCATED);
 	}
+	info->sport = rd16(tcp);
 	info->dport = rd16(tcp + TCP_DPORT_OFF);
+	/* A first fragment may end before the flags: then none are known. */
+	if (avail > TCP_FLAGS_BYTE)
+		info->tcp_flags = tcp[TCP_FLAGS_BYTE];
+	info->l4_offset = (uint16_t)(info->l3_offset + l4_off);
 	info->kind = GNN_PARSE_TCP;
 	return info->kind;
 }
@@ -130,6 +146,7 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 	}
 	if (vis < IPV4_MIN_HDR_LEN)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	memcpy(info->dst, ip + IPV4_DST_OFF, IPV4_ADDR_LEN);
 	if ((ip[0] >> 4) != 4)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
 	info->l4_proto = ip[9];
@@ -144,6 +161,7 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 	/* Bytes past tot are Ethernet padding; fewer than tot is a cut frame. */
 	if (tot > rem)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	info->ip_len = (uint16_t)tot;
 
 	frag = rd16(ip + 6);
 	/* A non-first fragment carries no port; its first fragment is judged. */
@@ -151,7 +169,7 @@ parse_ipv4(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 		return other(info);
 	if (info->l4_proto != PROTO_TCP)
 		return other(info);
-	return parse_tcp(ip + hlen, tot - hlen, (tot < vis ? tot : vis) - hlen,
+	return parse_tcp(ip, hlen, tot - hlen, (tot < vis ? tot : vis) - hlen,
 			 (frag & IPV4_FLAG_MF) != 0, GNN_MALFORMED_TINY_FRAGMENT, info);
 }
 
@@ -201,12 +219,14 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 	}
 	if (vis < IPV6_HDR_LEN)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	memcpy(info->dst, ip + IPV6_DST_OFF, IPV6_ADDR_LEN);
 	if ((ip[0] >> 4) != 6)
 		return malformed(info, GNN_MALFORMED_BAD_HEADER);
 	/* Bytes past the payload are Ethernet padding. */
 	dgram_end = IPV6_HDR_LEN + rd16(ip + 4);
 	if (dgram_end > rem)
 		return malformed(info, GNN_MALFORMED_TRUNCATED);
+	info->ip_len = (uint16_t)(dgram_end > UINT16_MAX ? UINT16_MAX : dgram_end);
 	/* The header chain must be readable; the payload may lie in later segments. */
 	end = dgram_end < vis ? dgram_end : vis;
 
@@ -215,7 +235,7 @@ parse_ipv6(const uint8_t *ip, uint32_t rem, uint32_t vis, struct gnn_frame_info 
 	for (;;) {
 		info->l4_proto = nh;
 		if (nh == PROTO_TCP)
-			return parse_tcp(ip + off, dgram_end - off, end - off, first_frag,
+			return parse_tcp(ip, off, dgram_end - off, end - off, first_frag,
 					 GNN_MALFORMED_FRAG_NO_L4, info);
 		kind = ipv6_ext_kind(nh);
 		if (kind == EXT_NONE)
@@ -284,6 +304,7 @@ gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t fram
 		if (tags == GNN_PARSE_MAX_VLAN)
 			return malformed(info, GNN_MALFORMED_VLAN_DEPTH);
 		tags++;
+		info->n_tags = (uint8_t)tags;
 		off += VLAN_TAG_LEN;
 		if (len < off + ETHER_TYPE_LEN)
 			return malformed(info, GNN_MALFORMED_TRUNCATED);

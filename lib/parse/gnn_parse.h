@@ -36,10 +36,17 @@ enum gnn_malformed_reason {
 	GNN_MALFORMED_MAX
 };
 
+/* TCP flags the judge looks at (tcp_flags). */
+#define GNN_TCP_FIN 0x01
+#define GNN_TCP_SYN 0x02
+#define GNN_TCP_RST 0x04
+#define GNN_TCP_ACK 0x10
+
 /*
  * Result of parsing one frame. The layout is fixed: rte_acl reads the source
  * address straight from this struct (see acl/gnn_acl.c), so src stays at
- * offset 8 and the first byte is a one-byte field.
+ * offset 8 and the first byte is a one-byte field; the judge copies whole
+ * structs, so it stays 48 bytes (see the static asserts in gnn_parse.c).
  */
 struct gnn_frame_info {
 	uint8_t kind;	    /* enum gnn_parse_kind */
@@ -49,6 +56,12 @@ struct gnn_frame_info {
 	uint16_t dport;	    /* TCP destination port, host order, when kind == TCP */
 	uint16_t l3_offset; /* offset of the IP header in the frame */
 	uint8_t src[16];    /* source address, network order; IPv4 in src[0..3] */
+	uint8_t dst[16];    /* destination address, when the IP header was whole */
+	uint16_t sport;	    /* TCP source port, host order, when kind == TCP */
+	uint16_t l4_offset; /* offset of the TCP header in the frame, when kind == TCP */
+	uint16_t ip_len;    /* IP datagram length (header included), when known */
+	uint8_t tcp_flags;  /* GNN_TCP_*, when kind == TCP and the flags arrived */
+	uint8_t n_tags;	    /* VLAN tags walked */
 };
 
 /*

@@ -22,6 +22,12 @@ enum gnn_mode {
 	GNN_MODE_ENFORCE,
 };
 
+/* What happens to a blocked frame (docs/design.md, "Reject"). */
+enum gnn_action {
+	GNN_ACTION_DROP = 0,
+	GNN_ACTION_REJECT, /* a blocked SYN is answered with RST+ACK */
+};
+
 struct gnn_prefix {
 	uint8_t family;	  /* 4 or 6 */
 	uint8_t len;	  /* prefix length */
@@ -31,6 +37,7 @@ struct gnn_prefix {
 struct gnn_member {
 	char name[GNN_NAME_MAX];
 	enum gnn_mode mode;
+	enum gnn_action action;
 	int line; /* where the member's group starts */
 	unsigned int n_networks;
 	struct gnn_prefix *networks;

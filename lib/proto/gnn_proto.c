@@ -21,16 +21,17 @@
 
 #include <jansson.h>
 
+#include "common/gnn_clock.h"
 #include "proto/gnn_proto.h"
 
-/* A stats reply grows with members and ports; 16 MiB is far beyond any real one. */
+#define RTE_DIM_(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A stats reply grows with members; clients page longer lists (gnnstat does). */
 #define GNN_PROTO_MAX_REPLY	(16u << 20)
 #define GNN_PROTO_REPLY_CHUNK	4096
 #define GNN_PROTO_CALL_DEFAULT	5000 /* ms, when the caller passes <= 0 */
 #define GNN_PROTO_CONNECT_RETRY 10   /* ms between tries while the backlog is full */
 #define GNN_PROTO_ECHO_MAX	32   /* bytes of a bad token quoted back */
-
-#define MEMBER_MAX (sizeof(((struct gnn_request *)NULL)->member) - 1)
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -64,34 +65,137 @@ echo_token(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
-static int
-set_member(struct gnn_request *req, const char *name, size_t len, char *err, size_t errlen)
+/* ---- the commands ---- */
+
+static const struct gnn_proto_arg member_arg = {
+	.name = "member",
+	.label = "MEMBER",
+	.type = GNN_ARG_STRING,
+	.max = GNN_PROTO_NAME_MAX,
+	.positional = true,
+};
+
+static const struct gnn_proto_arg stats_args[] = {
+	/* a name or an fnmatch(3) pattern; JSON only: "stats" takes no words */
+	{.name = "member", .label = "MEMBER", .type = GNN_ARG_STRING, .max = GNN_PROTO_NAME_MAX},
+	{.name = "limit", .label = "N", .type = GNN_ARG_UINT, .min = 0, .max = UINT32_MAX},
+	{.name = "offset", .label = "N", .type = GNN_ARG_UINT, .min = 0, .max = UINT32_MAX},
+	{.name = "sort", .label = "KEY", .type = GNN_ARG_STRING, .max = 16},
+	{.name = "rates", .label = "BOOL", .type = GNN_ARG_BOOL},
+};
+static const struct gnn_proto_arg top_args[] = {
+	member_arg,
+	{.name = "n",
+	 .label = "N",
+	 .type = GNN_ARG_UINT,
+	 .min = 1,
+	 .max = GNN_PROTO_TOP_MAX,
+	 .positional = true},
+};
+static const struct gnn_proto_arg diff_args[] = {
+	{.name = "config",
+	 .label = "CONFIG",
+	 .type = GNN_ARG_STRING,
+	 .max = 4000,
+	 .positional = true,
+	 .required = true},
+};
+
+const struct gnn_proto_command gnn_proto_cmd_stats = {
+	"stats", "counters of ports, totals and members", RTE_DIM_(stats_args), stats_args};
+const struct gnn_proto_command gnn_proto_cmd_reload = {"reload", "reload the config", 0, NULL};
+const struct gnn_proto_command gnn_proto_cmd_top = {
+	"top", "sources blocked or would-be blocked, heaviest first", RTE_DIM_(top_args), top_args};
+const struct gnn_proto_command gnn_proto_cmd_servers = {
+	"servers", "what each listed mail server sent", 1, &member_arg};
+const struct gnn_proto_command gnn_proto_cmd_suggest = {
+	"suggest", "unlisted hosts that accepted mail", 1, &member_arg};
+const struct gnn_proto_command gnn_proto_cmd_diff = {
+	"diff", "what a config would change for the sources seen", RTE_DIM_(diff_args), diff_args};
+
+/* ---- parsing ---- */
+
+static const struct gnn_proto_command *
+find_command(const struct gnn_proto_command *const *table, unsigned int n, const char *word,
+	     size_t len, char *err, size_t errlen)
 {
-	if (len > MEMBER_MAX) {
-		set_err(err, errlen, "member name too long (max %zu bytes)", MEMBER_MAX);
-		return -EINVAL;
+	char quoted[GNN_PROTO_ECHO_MAX + 1];
+	char expected[256] = "";
+	size_t used = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (strlen(table[i]->name) == len && memcmp(table[i]->name, word, len) == 0)
+			return table[i];
+	for (unsigned int i = 0; i < n && used < sizeof(expected); i++) {
+		int w = snprintf(expected + used, sizeof(expected) - used, "%s%s",
+				 i == 0 ? "" : (i + 1 == n ? " or " : ", "), table[i]->name);
+
+		used += w > 0 ? (size_t)w : 0;
 	}
-	memcpy(req->member, name, len);
-	req->member[len] = '\0';
-	return 0;
+	echo_token(quoted, sizeof(quoted), word, len);
+	set_err(err, errlen, "unknown command \"%s\" (expected %s)", quoted, expected);
+	return NULL;
+}
+
+static const struct gnn_proto_arg *
+find_arg(const struct gnn_proto_command *cmd, const char *name)
+{
+	for (unsigned int i = 0; i < cmd->n_args; i++)
+		if (strcmp(cmd->args[i].name, name) == 0)
+			return &cmd->args[i];
+	return NULL;
+}
+
+/* Check one JSON argument value against its spec. */
+static int
+check_json_arg(const struct gnn_proto_arg *a, const json_t *v, char *err, size_t errlen)
+{
+	json_int_t i;
+
+	switch (a->type) {
+	case GNN_ARG_STRING:
+		if (!json_is_string(v)) {
+			set_err(err, errlen, "\"%s\" must be a string", a->name);
+			return -EINVAL;
+		}
+		if (json_string_length(v) > a->max) {
+			set_err(err, errlen, "%s too long (max %u bytes)",
+				a == &member_arg || strcmp(a->name, "member") == 0 ? "member name"
+										   : a->name,
+				a->max);
+			return -EINVAL;
+		}
+		return 0;
+	case GNN_ARG_UINT:
+		if (!json_is_integer(v)) {
+			set_err(err, errlen, "\"%s\" must be an integer", a->name);
+			return -EINVAL;
+		}
+		i = json_integer_value(v);
+		if (i < (json_int_t)a->min || i > (json_int_t)a->max) {
+			set_err(err, errlen, "\"%s\" must be between %u and %u", a->name, a->min,
+				a->max);
+			return -EINVAL;
+		}
+		return 0;
+	case GNN_ARG_BOOL:
+		if (!json_is_boolean(v)) {
+			set_err(err, errlen, "\"%s\" must be true or false", a->name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static int
-command_type(const char *word, size_t len, enum gnn_request_type *type, char *err, size_t errlen)
+check_required(const struct gnn_proto_command *cmd, const json_t *args, char *err, size_t errlen)
 {
-	char quoted[GNN_PROTO_ECHO_MAX + 1];
-
-	if (len == 5 && memcmp(word, "stats", 5) == 0)
-		*type = GNN_REQ_STATS;
-	else if (len == 6 && memcmp(word, "reload", 6) == 0)
-		*type = GNN_REQ_RELOAD;
-	else if (len == 3 && memcmp(word, "top", 3) == 0)
-		*type = GNN_REQ_TOP;
-	else {
-		echo_token(quoted, sizeof(quoted), word, len);
-		set_err(err, errlen, "unknown command \"%s\" (expected stats, reload or top)",
-			quoted);
-		return -EINVAL;
+	for (unsigned int i = 0; i < cmd->n_args; i++) {
+		if (cmd->args[i].required && json_object_get(args, cmd->args[i].name) == NULL) {
+			set_err(err, errlen, "%s: %s is required", cmd->name, cmd->args[i].label);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -99,65 +203,15 @@ command_type(const char *word, size_t len, enum gnn_request_type *type, char *er
 /* ---- JSON requests ---- */
 
 static int
-json_top_fields(const json_t *obj, struct gnn_request *req, char *err, size_t errlen)
-{
-	const json_t *member = json_object_get(obj, "member");
-	const json_t *n = json_object_get(obj, "n");
-	json_int_t v;
-
-	if (member != NULL) {
-		if (!json_is_string(member)) {
-			set_err(err, errlen, "\"member\" must be a string");
-			return -EINVAL;
-		}
-		if (set_member(req, json_string_value(member), json_string_length(member), err,
-			       errlen) < 0)
-			return -EINVAL;
-	}
-	if (n != NULL) {
-		if (!json_is_integer(n)) {
-			set_err(err, errlen, "\"n\" must be an integer");
-			return -EINVAL;
-		}
-		v = json_integer_value(n);
-		if (v < 1 || v > GNN_PROTO_TOP_MAX) {
-			set_err(err, errlen, "\"n\" must be between 1 and %d", GNN_PROTO_TOP_MAX);
-			return -EINVAL;
-		}
-		req->n = (unsigned int)v;
-	}
-	return 0;
-}
-
-/* Only "cmd" everywhere, plus "member" and "n" for top: typos must not pass silently. */
-static int
-json_check_fields(const json_t *obj, enum gnn_request_type type, char *err, size_t errlen)
+parse_json_request(const char *line, size_t len, const struct gnn_proto_command *const *table,
+		   unsigned int n, struct gnn_request *req, char *err, size_t errlen)
 {
 	char quoted[GNN_PROTO_ECHO_MAX + 1];
-	const char *key;
-	json_t *value;
-
-	json_object_foreach((json_t *)obj, key, value)
-	{
-		(void)value;
-		if (strcmp(key, "cmd") == 0)
-			continue;
-		if (type == GNN_REQ_TOP && (strcmp(key, "member") == 0 || strcmp(key, "n") == 0))
-			continue;
-		echo_token(quoted, sizeof(quoted), key, strlen(key));
-		set_err(err, errlen, "unknown field \"%s\"", quoted);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-parse_json_request(const char *line, size_t len, struct gnn_request *req, char *err, size_t errlen)
-{
+	const struct gnn_proto_command *cmd;
 	json_error_t jerr;
-	const json_t *cmd;
-	json_t *obj;
-	int ret = -EINVAL;
+	const json_t *name;
+	const char *key;
+	json_t *obj, *value, *args;
 
 	/* jansson rejects trailing garbage and \u0000 in strings by default. */
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
@@ -167,33 +221,52 @@ parse_json_request(const char *line, size_t len, struct gnn_request *req, char *
 	}
 	if (!json_is_object(obj)) {
 		set_err(err, errlen, "request must be a JSON object");
-		goto out_decref;
+		goto fail;
 	}
-	cmd = json_object_get(obj, "cmd");
-	if (cmd == NULL) {
+	name = json_object_get(obj, "cmd");
+	if (name == NULL) {
 		set_err(err, errlen, "missing \"cmd\"");
-		goto out_decref;
+		goto fail;
 	}
-	if (!json_is_string(cmd)) {
+	if (!json_is_string(name)) {
 		set_err(err, errlen, "\"cmd\" must be a string");
-		goto out_decref;
+		goto fail;
 	}
-	if (command_type(json_string_value(cmd), json_string_length(cmd), &req->type, err, errlen) <
-	    0)
-		goto out_decref;
-	if (json_check_fields(obj, req->type, err, errlen) < 0)
-		goto out_decref;
-	if (req->type == GNN_REQ_TOP && json_top_fields(obj, req, err, errlen) < 0)
-		goto out_decref;
-	ret = 0;
-out_decref:
+	cmd = find_command(table, n, json_string_value(name), json_string_length(name), err,
+			   errlen);
+	if (cmd == NULL)
+		goto fail;
+	/* Typos must not pass silently: only the command's own fields. */
+	json_object_foreach(obj, key, value)
+	{
+		const struct gnn_proto_arg *a;
+
+		if (strcmp(key, "cmd") == 0)
+			continue;
+		a = find_arg(cmd, key);
+		if (a == NULL) {
+			echo_token(quoted, sizeof(quoted), key, strlen(key));
+			set_err(err, errlen, "unknown field \"%s\"", quoted);
+			goto fail;
+		}
+		if (check_json_arg(a, value, err, errlen) < 0)
+			goto fail;
+	}
+	json_object_del(obj, "cmd");
+	args = obj;
+	if (check_required(cmd, args, err, errlen) < 0)
+		goto fail;
+	req->cmd = cmd;
+	req->args = args;
+	return 0;
+fail:
 	json_decref(obj);
-	return ret;
+	return -EINVAL;
 }
 
 /* ---- bare-word requests ---- */
 
-#define MAX_WORDS 4 /* "top MEMBER N" and one more, to report "too many" */
+#define MAX_WORDS 8
 
 struct word {
 	const char *p;
@@ -232,66 +305,134 @@ all_digits(const struct word *w)
 	return w->len > 0;
 }
 
-static int
-parse_top_count(const struct word *w, unsigned int *n, char *err, size_t errlen)
+static void
+usage_text(const struct gnn_proto_command *cmd, char *buf, size_t size)
 {
-	unsigned long v = 0;
-	size_t i;
+	size_t used = (size_t)snprintf(buf, size, "%s", cmd->name);
 
-	/* Five digits already exceed the maximum: longer words cannot overflow v. */
-	if (all_digits(w) && w->len <= 5) {
-		for (i = 0; i < w->len; i++)
-			v = v * 10 + (unsigned long)(w->p[i] - '0');
+	for (unsigned int i = 0; i < cmd->n_args && used < size; i++) {
+		const struct gnn_proto_arg *a = &cmd->args[i];
+
+		if (!a->positional)
+			continue;
+		used += (size_t)snprintf(buf + used, size - used, a->required ? " %s" : " [%s]",
+					 a->label);
 	}
-	if (v < 1 || v > GNN_PROTO_TOP_MAX) {
-		set_err(err, errlen, "top: N must be a number between 1 and %d", GNN_PROTO_TOP_MAX);
-		return -EINVAL;
-	}
-	*n = (unsigned int)v;
-	return 0;
 }
 
-/* "top", "top N", "top MEMBER", "top MEMBER N"; a lone number is N. */
-static int
-parse_bare_top(const struct word *words, unsigned int n_words, struct gnn_request *req, char *err,
-	       size_t errlen)
+/* A bare word as the argument a: a JSON value, or NULL with err set. */
+static json_t *
+word_value(const struct gnn_proto_command *cmd, const struct gnn_proto_arg *a, const struct word *w,
+	   char *err, size_t errlen)
 {
-	if (n_words > 3) {
-		set_err(err, errlen, "top: too many arguments (usage: top [MEMBER] [N])");
+	unsigned long long v = 0;
+
+	if (a->type == GNN_ARG_STRING) {
+		if (w->len > a->max) {
+			set_err(err, errlen, "%s too long (max %u bytes)",
+				strcmp(a->name, "member") == 0 ? "member name" : a->name, a->max);
+			return NULL;
+		}
+		return json_stringn(w->p, w->len);
+	}
+	if (a->type == GNN_ARG_BOOL) {
+		if (w->len == 4 && memcmp(w->p, "true", 4) == 0)
+			return json_true();
+		if (w->len == 5 && memcmp(w->p, "false", 5) == 0)
+			return json_false();
+		set_err(err, errlen, "%s: %s must be true or false", cmd->name, a->label);
+		return NULL;
+	}
+	/* Eleven digits already exceed any uint32_t: longer words cannot overflow v. */
+	if (all_digits(w) && w->len <= 11) {
+		for (size_t i = 0; i < w->len; i++)
+			v = v * 10 + (unsigned long long)(w->p[i] - '0');
+	} else {
+		v = (unsigned long long)a->max + 1;
+	}
+	if (v < a->min || v > a->max) {
+		set_err(err, errlen, "%s: %s must be a number between %u and %u", cmd->name,
+			a->label, a->min, a->max);
+		return NULL;
+	}
+	return json_integer((json_int_t)v);
+}
+
+/*
+ * Words to positional arguments, in table order. With fewer words than
+ * positional arguments, a lone number goes to the first number argument
+ * ("top 5" is N, "top 42 3" is MEMBER 42 and N 3).
+ */
+static int
+bare_args(const struct gnn_proto_command *cmd, const struct word *words, unsigned int n_words,
+	  json_t *args, char *err, size_t errlen)
+{
+	const struct gnn_proto_arg *pos[MAX_WORDS];
+	unsigned int n_pos = 0, next = 0;
+	char usage[128];
+
+	for (unsigned int i = 0; i < cmd->n_args && n_pos < MAX_WORDS; i++)
+		if (cmd->args[i].positional)
+			pos[n_pos++] = &cmd->args[i];
+	if (n_words > n_pos) {
+		if (n_pos == 0) {
+			set_err(err, errlen, "%s takes no arguments", cmd->name);
+		} else {
+			usage_text(cmd, usage, sizeof(usage));
+			set_err(err, errlen, "%s: too many arguments (usage: %s)", cmd->name,
+				usage);
+		}
 		return -EINVAL;
 	}
-	if (n_words == 2 && all_digits(&words[1]))
-		return parse_top_count(&words[1], &req->n, err, errlen);
-	if (n_words >= 2 && set_member(req, words[1].p, words[1].len, err, errlen) < 0)
-		return -EINVAL;
-	if (n_words == 3)
-		return parse_top_count(&words[2], &req->n, err, errlen);
-	return 0;
+	for (unsigned int w = 0; w < n_words; w++) {
+		json_t *v;
+
+		if (n_words < n_pos && all_digits(&words[w]) && pos[next]->type != GNN_ARG_UINT) {
+			for (unsigned int k = next + 1; k < n_pos; k++) {
+				if (pos[k]->type == GNN_ARG_UINT) {
+					next = k;
+					break;
+				}
+			}
+		}
+		v = word_value(cmd, pos[next], &words[w], err, errlen);
+		if (v == NULL)
+			return -EINVAL;
+		json_object_set_new(args, pos[next++]->name, v);
+	}
+	return check_required(cmd, args, err, errlen);
 }
 
 static int
-parse_bare_request(const char *line, size_t len, struct gnn_request *req, char *err, size_t errlen)
+parse_bare_request(const char *line, size_t len, const struct gnn_proto_command *const *table,
+		   unsigned int n, struct gnn_request *req, char *err, size_t errlen)
 {
-	struct word words[MAX_WORDS];
+	struct word words[MAX_WORDS + 1];
+	const struct gnn_proto_command *cmd;
 	unsigned int n_words;
-	size_t i;
+	json_t *args;
 
-	for (i = 0; i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
 			set_err(err, errlen, "request contains a control character");
 			return -EINVAL;
 		}
 	}
 	n_words = split_words(line, len, words);
-	if (command_type(words[0].p, words[0].len, &req->type, err, errlen) < 0)
+	cmd = find_command(table, n, words[0].p, words[0].len, err, errlen);
+	if (cmd == NULL)
 		return -EINVAL;
-	if (req->type == GNN_REQ_TOP)
-		return parse_bare_top(words, n_words, req, err, errlen);
-	if (n_words > 1) {
-		set_err(err, errlen, "%s takes no arguments",
-			req->type == GNN_REQ_STATS ? "stats" : "reload");
+	args = json_object();
+	if (args == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (bare_args(cmd, words + 1, n_words - 1, args, err, errlen) < 0) {
+		json_decref(args);
 		return -EINVAL;
 	}
+	req->cmd = cmd;
+	req->args = args;
 	return 0;
 }
 
@@ -302,13 +443,13 @@ is_space(char c)
 }
 
 int
-gnn_proto_parse_request(const char *line, size_t len, struct gnn_request *req, char *err,
-			size_t errlen)
+gnn_proto_parse_request(const char *line, size_t len, const struct gnn_proto_command *const *table,
+			unsigned int n, struct gnn_request *req, char *err, size_t errlen)
 {
-	struct gnn_request r = {.type = GNN_REQ_STATS, .n = GNN_PROTO_TOP_DEFAULT};
+	struct gnn_request r = {0};
 	int ret;
 
-	if (line == NULL || req == NULL) {
+	if (line == NULL || req == NULL || table == NULL || n == 0) {
 		set_err(err, errlen, "no request");
 		return -EINVAL;
 	}
@@ -333,12 +474,44 @@ gnn_proto_parse_request(const char *line, size_t len, struct gnn_request *req, c
 		return -EINVAL;
 	}
 	if (line[0] == '{' || line[0] == '[' || line[0] == '"')
-		ret = parse_json_request(line, len, &r, err, errlen);
+		ret = parse_json_request(line, len, table, n, &r, err, errlen);
 	else
-		ret = parse_bare_request(line, len, &r, err, errlen);
+		ret = parse_bare_request(line, len, table, n, &r, err, errlen);
 	if (ret == 0)
 		*req = r;
-	return ret;
+	return ret < 0 ? -EINVAL : 0;
+}
+
+void
+gnn_request_clear(struct gnn_request *req)
+{
+	json_decref(req->args);
+	req->args = NULL;
+	req->cmd = NULL;
+}
+
+const char *
+gnn_request_string(const struct gnn_request *req, const char *name, const char *dflt)
+{
+	const json_t *v = json_object_get(req->args, name);
+
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+uint64_t
+gnn_request_uint(const struct gnn_request *req, const char *name, uint64_t dflt)
+{
+	const json_t *v = json_object_get(req->args, name);
+
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : dflt;
+}
+
+bool
+gnn_request_bool(const struct gnn_request *req, const char *name, bool dflt)
+{
+	const json_t *v = json_object_get(req->args, name);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
 char *
@@ -371,15 +544,6 @@ gnn_proto_error_reply(const char *msg)
 
 /* ---- client ---- */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline: 0, -ETIMEDOUT or -errno. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
@@ -389,7 +553,7 @@ wait_fd(int fd, short events, int64_t deadline)
 	int ret;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - gnn_clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ret = poll(&pfd, 1, (int)left);
@@ -430,7 +594,7 @@ connect_unix(int fd, const struct sockaddr_un *sun, int64_t deadline)
 			return finish_connect(fd, deadline);
 		if (errno != EAGAIN)
 			return -errno;
-		if (now_ms() >= deadline)
+		if (gnn_clock_mono_ms() >= deadline)
 			return -ETIMEDOUT;
 		poll(NULL, 0, GNN_PROTO_CONNECT_RETRY);
 	}
@@ -518,21 +682,32 @@ recv_line(int fd, struct reply_buf *rb, int64_t deadline)
 	}
 }
 
+/* How far an exchange got before it failed: the error message says it. */
+enum phase {
+	PHASE_CONNECT = 0,
+	PHASE_REPLY, /* connected: the request was sent or being sent */
+};
+
 static void
-io_error(const char *path, int ret, int timeout_ms, char *err, size_t errlen)
+io_error(const char *path, int ret, enum phase phase, int timeout_ms, char *err, size_t errlen)
 {
-	if (ret == -ETIMEDOUT)
+	if (ret == -ETIMEDOUT && phase == PHASE_REPLY)
 		set_err(err, errlen,
-			"cannot connect to %s: no reply within %d ms (is gnnd running?)", path,
+			"%s: no reply within %d ms (is gnnd running?); the connection was "
+			"accepted",
+			path, timeout_ms);
+	else if (ret == -ETIMEDOUT)
+		set_err(err, errlen,
+			"cannot connect to %s: no answer within %d ms (is gnnd running?)", path,
 			timeout_ms);
 	else if (ret == -ECONNRESET || ret == -EPIPE)
-		set_err(err, errlen,
-			"cannot connect to %s: connection closed before a reply "
-			"(is gnnd running?)",
+		set_err(err, errlen, "%s: connection closed before a reply (is gnnd running?)",
 			path);
 	else if (ret == -EMSGSIZE)
 		set_err(err, errlen, "bad reply from %s: longer than %u bytes", path,
 			GNN_PROTO_MAX_REPLY);
+	else if (phase == PHASE_REPLY)
+		set_err(err, errlen, "%s: %s while waiting for the reply", path, strerror(-ret));
 	else
 		set_err(err, errlen, "cannot connect to %s: %s (is gnnd running?)", path,
 			strerror(-ret));
@@ -579,7 +754,8 @@ check_request(const char *path, const char *request, char *err, size_t errlen)
 
 /* Connect, send "request\n", read one line, all before the deadline. */
 static ssize_t
-exchange(const char *path, const char *request, int64_t deadline, struct reply_buf *rb)
+exchange(const char *path, const char *request, int64_t deadline, struct reply_buf *rb,
+	 enum phase *phase)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	size_t rlen = strlen(request);
@@ -598,9 +774,12 @@ exchange(const char *path, const char *request, int64_t deadline, struct reply_b
 		ret = -errno;
 		goto out_free;
 	}
+	*phase = PHASE_CONNECT;
 	ret = connect_unix(fd, &sun, deadline);
-	if (ret == 0)
+	if (ret == 0) {
+		*phase = PHASE_REPLY;
 		ret = send_all(fd, line, rlen + 1, deadline);
+	}
 	if (ret == 0)
 		ret = recv_line(fd, rb, deadline);
 	close(fd);
@@ -613,6 +792,7 @@ json_t *
 gnn_proto_call(const char *path, const char *request, int timeout_ms, char *err, size_t errlen)
 {
 	struct reply_buf rb = {0};
+	enum phase phase = PHASE_CONNECT;
 	json_t *obj = NULL;
 	ssize_t ret;
 
@@ -623,9 +803,9 @@ gnn_proto_call(const char *path, const char *request, int timeout_ms, char *err,
 		errno = (int)-ret;
 		return NULL;
 	}
-	ret = exchange(path, request, now_ms() + timeout_ms, &rb);
+	ret = exchange(path, request, gnn_clock_mono_ms() + timeout_ms, &rb, &phase);
 	if (ret < 0) {
-		io_error(path, (int)ret, timeout_ms, err, errlen);
+		io_error(path, (int)ret, phase, timeout_ms, err, errlen);
 		errno = (int)-ret;
 	} else {
 		obj = parse_reply(path, rb.data, (size_t)ret, err, errlen);

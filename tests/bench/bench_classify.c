@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Benchmark of the worker's per-burst hot path without NICs: synthetic frames
- * are parsed, the ones that need it are classified with one rte_acl lookup
- * per address family, and each gets a verdict, in bursts of 32, the way
- * app/gnnd/worker.c does it (classify_burst + judge_burst, minus the mbufs
- * and TX). For policies of 10, 100 and 1000 members it prints the policy load
- * and ACL build times, the rte_malloc heap the ruleset takes, and the rate
- * of "parse only" and "parse + classify + decide".
+ * are parsed and judged with gnn_judge_burst(), in bursts of 32, the way
+ * app/gnnd/datapath/worker.c does it (minus the mbufs and TX): once with the
+ * source cache in front of rte_acl, once with every candidate classified. For policies of 10, 100
+ * and 1000 members it prints the policy load and ACL build times, the rte_malloc heap the ruleset
+ * takes, and the rate of "parse only" and "parse + classify + decide".
  *
  * It prints figures and never fails on timing; it fails only when a verdict
  * differs from the one the frame was built for (then the figures would not
@@ -29,7 +28,7 @@
 #include <rte_ring_elem.h>
 
 #include "acl/gnn_acl.h"
-#include "judge.h" /* app/gnnd: the worker's per-frame accounting */
+#include "judge/gnn_judge.h"
 #include "parse/gnn_parse.h"
 #include "policy/gnn_policy.h"
 #include "stats/gnn_stats.h"
@@ -40,7 +39,7 @@
 #define N_FRAMES      4096 /* frames cycled through: the working set */
 #define FRAME_STRIDE  2048 /* one frame per mbuf-sized buffer (RTE_MBUF_DEFAULT_DATAROOM) */
 #define FRAME_MAX     128  /* our frames are at most 86 bytes */
-#define TOP_RING_SIZE 4096 /* GNN_TOP_RING_SIZE */
+#define CACHE_ENTRIES 4096 /* SOURCE_CACHE_ENTRIES in app/gnnd/main.c */
 #define BUILD_REPEATS 5
 
 _Static_assert(N_FRAMES % BURST == 0, "whole bursts per pass");
@@ -94,15 +93,9 @@ struct bench_worker {
 	struct gnn_lcore_stats stats;
 	uint64_t forwarded;
 	uint64_t dropped;
-	uint64_t lookups;
-	struct rte_ring *top_ring;
+	struct gnn_judge judge;
+	struct gnn_member_counters member[2048];
 } __rte_cache_aligned;
-
-/* Keys and results of one burst, as in app/gnnd/worker.c. */
-struct burst_keys {
-	struct gnn_frame_info info[BURST];
-	uint32_t result[BURST];
-};
 
 static struct bench_worker worker;
 static volatile uint64_t sink;
@@ -336,36 +329,27 @@ make_frames(struct frames *fr, unsigned int n_members)
 
 /* ---- the hot path, as app/gnnd/worker.c runs it ------------------------ */
 
-static uint32_t
-classify_burst(const struct gnn_ruleset *rs, const struct frames *fr, uint32_t first,
-	       struct burst_keys *k)
-{
-	for (uint32_t i = 0; i < BURST; i++)
-		gnn_parse_frame(fr->data + (size_t)(first + i) * FRAME_STRIDE, fr->len[first + i],
-				&k->info[i]);
-	return gnn_ruleset_lookup_burst(rs, k->info, BURST, k->result);
-}
-
 /* Verdicts of one burst; verdicts (may be NULL) receives them for checking. */
 static void
 judge_burst(struct bench_worker *w, const struct gnn_ruleset *rs, const struct frames *fr,
 	    uint32_t first, uint8_t *verdicts)
 {
-	struct burst_keys k;
+	struct gnn_frame_info info[BURST];
+	uint8_t v[BURST];
 	uint32_t fwd[BURST], drop[BURST];
 	uint16_t n_fwd = 0, n_drop = 0;
 
-	w->lookups += classify_burst(rs, fr, first, &k);
+	for (uint32_t i = 0; i < BURST; i++)
+		gnn_parse_frame(fr->data + (size_t)(first + i) * FRAME_STRIDE, fr->len[first + i],
+				&info[i]);
+	gnn_judge_burst(&w->judge, rs, info, BURST, rte_rdtsc(), v);
 	for (uint32_t i = 0; i < BURST; i++) {
-		enum gnn_verdict v =
-			gnn_judge_frame(&w->stats, w->top_ring, rs, &k.info[i], k.result[i]);
-
-		if (gnn_verdict_forwards(v))
+		if (gnn_verdict_forwards(v[i]))
 			fwd[n_fwd++] = first + i;
 		else
 			drop[n_drop++] = first + i;
 		if (verdicts != NULL)
-			verdicts[first + i] = (uint8_t)v;
+			verdicts[first + i] = GNN_JUDGE_VERDICT(v[i]);
 	}
 	/* Stand-ins for rte_pktmbuf_free_bulk() and the TX burst. */
 	w->dropped += n_drop;
@@ -406,8 +390,6 @@ pass_full(const struct pass_ctx *ctx)
 {
 	for (uint32_t first = 0; first < N_FRAMES; first += BURST)
 		judge_burst(&worker, ctx->rs, ctx->fr, first, NULL);
-	/* The control lcore drains the ring in gnnd; here it is emptied per pass. */
-	rte_ring_reset(worker.top_ring);
 }
 
 struct timing {
@@ -456,11 +438,10 @@ struct config_result {
 	uint32_t rules4, rules6;
 	double load_ms, build_ms;
 	uint64_t heap_bytes;
-	struct timing parse, full;
+	struct timing parse, full, uncached;
 	double lookups_per_pkt;
 };
 
-static uint16_t slots[GNN_MAX_MEMBERS];
 static uint64_t generation;
 
 static struct gnn_ruleset *
@@ -477,7 +458,7 @@ build_policy(unsigned int n_members, struct config_result *res)
 		double t1 = bench_now();
 		uint64_t heap0 = bench_heap_allocated();
 
-		rs = gnn_ruleset_build(policy, slots, ++generation, (int)rte_socket_id(), err,
+		rs = gnn_ruleset_build(policy, NULL, ++generation, (int)rte_socket_id(), err,
 				       sizeof(err));
 		double t2 = bench_now();
 
@@ -508,7 +489,6 @@ check_verdicts(const struct pass_ctx *ctx, uint64_t *per_verdict)
 
 	for (uint32_t first = 0; first < N_FRAMES; first += BURST)
 		judge_burst(&worker, ctx->rs, ctx->fr, first, got);
-	rte_ring_reset(worker.top_ring);
 	for (uint32_t i = 0; i < N_FRAMES; i++) {
 		per_verdict[got[i]]++;
 		if (got[i] != ctx->fr->expect[i] && bad++ < 5)
@@ -547,15 +527,20 @@ run_config(struct frames *fr, unsigned int n_members, double seconds, struct con
 	       res->parse.mpps, res->parse.ns_per_pkt, res->parse.cycles_per_pkt);
 	fflush(stdout);
 
-	lookups0 = worker.lookups;
+	lookups0 = worker.stats.cache_misses;
 	pkts0 = worker.forwarded + worker.dropped;
 	res->full = time_case(pass_full, &ctx, seconds);
-	res->lookups_per_pkt = (double)(worker.lookups - lookups0) /
+	res->lookups_per_pkt = (double)(worker.stats.cache_misses - lookups0) /
 			       (double)(worker.forwarded + worker.dropped - pkts0);
-	printf("  parse + classify + decide: %7.2f Mpps %7.2f ns/pkt %7.1f cycles/pkt "
+	printf("  parse + judge (cache):     %7.2f Mpps %7.2f ns/pkt %7.1f cycles/pkt "
 	       "(%.2f ACL lookups/pkt)\n",
 	       res->full.mpps, res->full.ns_per_pkt, res->full.cycles_per_pkt,
 	       res->lookups_per_pkt);
+	worker.judge.verdict_cache = false;
+	res->uncached = time_case(pass_full, &ctx, seconds);
+	worker.judge.verdict_cache = true;
+	printf("  parse + judge (no cache):  %7.2f Mpps %7.2f ns/pkt %7.1f cycles/pkt\n",
+	       res->uncached.mpps, res->uncached.ns_per_pkt, res->uncached.cycles_per_pkt);
 	fflush(stdout);
 	gnn_ruleset_free((struct gnn_ruleset *)ctx.rs);
 }
@@ -570,13 +555,15 @@ main(int argc, char **argv)
 
 	(void)argc;
 	bench_eal_init(argv[0], "bench_classify");
-	for (unsigned int i = 0; i < GNN_MAX_MEMBERS; i++)
-		slots[i] = (uint16_t)i;
 	fr.data = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)N_FRAMES * FRAME_STRIDE);
-	worker.top_ring =
-		rte_ring_create_elem("bench_top", sizeof(struct gnn_top_event), TOP_RING_SIZE,
-				     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (fr.data == NULL || worker.top_ring == NULL)
+	worker.stats.member = worker.member;
+	worker.stats.n_member_slots = RTE_DIM(worker.member);
+	if (fr.data == NULL ||
+	    gnn_judge_init(&worker.judge,
+			   &(struct gnn_judge_config){.cache_entries = CACHE_ENTRIES,
+						      .flush_ticks = rte_get_tsc_hz(),
+						      .verdict_cache = true},
+			   &worker.stats, NULL, NULL, (int)rte_socket_id()) != 0)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 
 	printf("gnn classify benchmark: %u frames cycled (one per %u-byte buffer), bursts of %u, "
@@ -592,15 +579,17 @@ main(int argc, char **argv)
 	for (unsigned int s = 0; s < RTE_DIM(sizes); s++)
 		run_config(&fr, sizes[s], seconds, &res[s]);
 
-	printf("\n%-8s %7s %7s %9s %9s %10s %11s %11s %11s %11s\n", "members", "rules4", "rules6",
-	       "load_ms", "build_ms", "heap_KiB", "parse_Mpps", "parse_ns", "full_Mpps", "full_ns");
+	printf("\n%-8s %7s %7s %9s %9s %10s %11s %11s %11s %11s %12s\n", "members", "rules4",
+	       "rules6", "load_ms", "build_ms", "heap_KiB", "parse_Mpps", "parse_ns", "full_Mpps",
+	       "full_ns", "nocache_Mpps");
 	for (unsigned int s = 0; s < RTE_DIM(sizes); s++)
-		printf("%-8u %7u %7u %9.2f %9.2f %10.1f %11.2f %11.2f %11.2f %11.2f\n",
+		printf("%-8u %7u %7u %9.2f %9.2f %10.1f %11.2f %11.2f %11.2f %11.2f %12.2f\n",
 		       res[s].members, res[s].rules4, res[s].rules6, res[s].load_ms,
 		       res[s].build_ms, (double)res[s].heap_bytes / 1024.0, res[s].parse.mpps,
-		       res[s].parse.ns_per_pkt, res[s].full.mpps, res[s].full.ns_per_pkt);
+		       res[s].parse.ns_per_pkt, res[s].full.mpps, res[s].full.ns_per_pkt,
+		       res[s].uncached.mpps);
 
-	rte_ring_free(worker.top_ring);
+	gnn_judge_fini(&worker.judge);
 	free(fr.data);
 	bench_eal_cleanup();
 	return 0;

@@ -37,7 +37,6 @@ static const char *const step_names[STEP_MAX] = {
 };
 
 static double ms[STEP_MAX][MAX_RELOADS];
-static uint16_t slots[GNN_MAX_MEMBERS];
 
 static int
 cmp_double(const void *a, const void *b)
@@ -54,7 +53,7 @@ build(const char *text, uint64_t generation)
 	struct gnn_ruleset *rs;
 	char err[256];
 
-	rs = gnn_ruleset_build(policy, slots, generation, (int)rte_socket_id(), err, sizeof(err));
+	rs = gnn_ruleset_build(policy, NULL, generation, (int)rte_socket_id(), err, sizeof(err));
 	if (rs == NULL)
 		rte_exit(EXIT_FAILURE, "gnn_ruleset_build: %s\n", err);
 	return rs;
@@ -73,8 +72,6 @@ main(int argc, char **argv)
 	if (reloads < 1 || reloads > MAX_RELOADS)
 		reloads = DEFAULT_RELOADS;
 	bench_eal_init(argv[0], "bench_reload");
-	for (unsigned int i = 0; i < GNN_MAX_MEMBERS; i++)
-		slots[i] = (uint16_t)i;
 	text = bench_policy_text(MEMBERS);
 
 	heap_base = bench_heap_allocated();
@@ -87,7 +84,7 @@ main(int argc, char **argv)
 		double t1 = bench_now();
 		char err[256];
 		struct gnn_ruleset *next = gnn_ruleset_build(
-			policy, slots, ++generation, (int)rte_socket_id(), err, sizeof(err));
+			policy, NULL, ++generation, (int)rte_socket_id(), err, sizeof(err));
 		double t2 = bench_now();
 
 		if (next == NULL)

@@ -3,9 +3,9 @@
  * Unit tests of the ruleset: policies written as config text are compiled
  * with gnn_ruleset_build(), and real frames (Ethernet, VLAN tags, IPv4 or
  * IPv6, TCP) built on the stack go the workers' way: gnn_parse_frame(),
- * gnn_ruleset_needs_lookup(), one gnn_ruleset_lookup() per address family
- * for the whole burst, then gnn_ruleset_decide(). Each case asserts the
- * verdict and the member, i.e. the "Policy semantics" table of DESIGN.md.
+ * then gnn_judge_burst() (one rte_acl lookup per address family for the
+ * whole burst, or the source cache). Each case asserts the verdict and the
+ * member, i.e. the "Policy semantics" table of docs/design.md.
  * Needs EAL (rte_acl allocates from its heap): --no-huge -m 512 --no-pci.
  */
 
@@ -29,6 +29,7 @@
 #include <rte_memory.h>
 
 #include "acl/gnn_acl.h"
+#include "judge/gnn_judge.h"
 #include "parse/gnn_parse.h"
 #include "policy/gnn_policy.h"
 
@@ -211,78 +212,80 @@ verdict_name(enum gnn_verdict v)
 }
 
 /*
- * Judge n probes as one burst, the way a worker does: parse all, one lookup
- * per family for the frames that need one, then decide each. Every probe
- * whose verdict or member differs is printed, then the test fails at the
- * caller's line. looked_up (may be NULL) tells which probes needed a lookup.
+ * Judge n probes as bursts through gnn_judge_burst(), the function the
+ * workers call: once with an empty source cache (every candidate goes to
+ * rte_acl), then again from the cache, and the verdicts must not differ.
+ * The member of each probe is what gnn_ruleset_decide() names for its ACL
+ * result. Every probe whose verdict or member differs is printed, then the
+ * test fails at the caller's line. looked_up (may be NULL) tells which
+ * probes needed a lookup.
  */
 static void
 judge_burst(const struct gnn_ruleset *rs, const struct probe *probes, uint32_t n, bool *looked_up,
 	    const char *file, int line)
 {
+	struct gnn_judge_config cfg = {
+		.cache_entries = 1024, .flush_ticks = 1, .verdict_cache = true};
 	struct frame *frames = calloc(n, sizeof(*frames));
 	struct gnn_frame_info *info = calloc(n, sizeof(*info));
-	uint32_t *result = calloc(n, sizeof(*result));
-	const uint8_t **data = calloc(n, sizeof(*data));
-	uint32_t *index = calloc(n, sizeof(*index));
-	uint32_t *fam_result = calloc(n, sizeof(*fam_result));
+	uint8_t *verdict = calloc(n, sizeof(*verdict));
+	uint8_t *cached = calloc(n, sizeof(*cached));
+	struct gnn_member_counters *member = calloc(rs->n_members + 1, sizeof(*member));
+	struct gnn_lcore_stats stats = {.member = member, .n_member_slots = rs->n_members + 1};
+	struct gnn_judge judge;
 	unsigned int failures = 0;
 
 	assert_non_null(frames);
 	assert_non_null(info);
-	assert_non_null(result);
-	assert_non_null(data);
-	assert_non_null(index);
-	assert_non_null(fam_result);
+	assert_non_null(verdict);
+	assert_non_null(cached);
+	assert_non_null(member);
+	assert_int_equal(gnn_judge_init(&judge, &cfg, &stats, NULL, NULL, SOCKET_ID_ANY), 0);
 
 	for (uint32_t i = 0; i < n; i++) {
 		build_frame(&frames[i], &probes[i]);
 		gnn_parse_frame(frames[i].b, frames[i].len, &info[i]);
 		check_parsed(&probes[i], &info[i], file, line);
 	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t first = 0; first < n; first += GNN_JUDGE_MAX_BURST) {
+			uint32_t k = RTE_MIN(n - first, (uint32_t)GNN_JUDGE_MAX_BURST);
 
-	for (int family = 4; family <= 6; family += 2) {
-		uint32_t k = 0;
-
-		for (uint32_t i = 0; i < n; i++) {
-			if (info[i].family != family || !gnn_ruleset_needs_lookup(rs, &info[i]))
-				continue;
-			data[k] = (const uint8_t *)&info[i];
-			index[k++] = i;
+			gnn_judge_burst(&judge, rs, info + first, k, 1,
+					(pass == 0 ? verdict : cached) + first);
 		}
-		if (k == 0)
-			continue;
-		/* Poison: every slot must be written by the lookup. */
-		for (uint32_t j = 0; j < k; j++)
-			fam_result[j] = UINT32_MAX;
-		gnn_ruleset_lookup(rs, family, data, fam_result, k);
-		for (uint32_t j = 0; j < k; j++)
-			result[index[j]] = fam_result[j];
 	}
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct probe *pr = &probes[i];
-		enum gnn_verdict v;
-		int member = -2;
+		const uint8_t *data = (const uint8_t *)&info[i];
+		enum gnn_verdict v = GNN_JUDGE_VERDICT(verdict[i]);
+		uint32_t result = 0;
+		int member_index = -1;
 
 		if (looked_up != NULL)
 			looked_up[i] = gnn_ruleset_needs_lookup(rs, &info[i]);
-		v = gnn_ruleset_decide(rs, &info[i], result[i], &member);
-		if (v == pr->verdict && member == pr->member)
+		if (gnn_ruleset_needs_lookup(rs, &info[i])) {
+			gnn_ruleset_lookup(rs, info[i].family, &data, &result, 1);
+			gnn_ruleset_decide(rs, &info[i], result, &member_index);
+		}
+		if (v == pr->verdict && member_index == pr->member && cached[i] == verdict[i])
 			continue;
-		print_error("#%u %s port %u shape %d: got %s member %d, want %s member %d "
-			    "(ACL result %#x)\n",
-			    i, pr->src, pr->dport, (int)pr->shape, verdict_name(v), member,
-			    verdict_name(pr->verdict), pr->member, result[i]);
+		print_error(
+			"#%u %s port %u shape %d: got %s member %d (from the cache %s), want %s "
+			"member %d (ACL result %#x)\n",
+			i, pr->src, pr->dport, (int)pr->shape, verdict_name(v), member_index,
+			verdict_name(GNN_JUDGE_VERDICT(cached[i])), verdict_name(pr->verdict),
+			pr->member, result);
 		failures++;
 	}
 
+	gnn_judge_fini(&judge);
 	free(frames);
 	free(info);
-	free(result);
-	free(data);
-	free(index);
-	free(fam_result);
+	free(verdict);
+	free(cached);
+	free(member);
 	if (failures > 0)
 		_fail(file, line);
 }
@@ -379,13 +382,13 @@ policy_from(const char *blocked, const struct member_def *defs, unsigned int n, 
 static struct gnn_ruleset *
 build(struct gnn_policy *policy, uint64_t generation, const char *file, int line)
 {
-	uint16_t *slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
+	uint32_t *slots = calloc(RTE_MAX(policy->n_members, 1u), sizeof(*slots));
 	struct gnn_ruleset *rs;
 	char err[256] = "";
 
 	assert_non_null(slots);
 	for (unsigned int i = 0; i < policy->n_members; i++)
-		slots[i] = (uint16_t)i;
+		slots[i] = i;
 	rs = gnn_ruleset_build(policy, slots, generation, SOCKET_ID_ANY, err, sizeof(err));
 	free(slots);
 	if (rs == NULL) {
@@ -635,15 +638,23 @@ test_members_keep_their_mode_slot_and_policy_order(void **state)
 static void
 test_acl_userdata_round_trips_member_and_server_flag(void **state)
 {
+	/* Server entry s belongs to member s / 3. */
+	static struct gnn_ruleset_server servers[1 << 17];
+	struct gnn_ruleset rs = {.servers = servers, .n_servers = RTE_DIM(servers)};
+
 	(void)state;
-	for (uint32_t m = 0; m < GNN_MAX_MEMBERS; m += 97) {
+	for (uint32_t s = 0; s < RTE_DIM(servers); s++)
+		servers[s] = (struct gnn_ruleset_server){.member = s / 3, .index = s % 3};
+	for (uint32_t m = 0; m < RTE_DIM(servers); m += 97) {
 		uint32_t host = gnn_acl_userdata(m, false);
 		uint32_t server = gnn_acl_userdata(m, true);
 
 		assert_int_not_equal(host, 0); /* 0 means "no match" */
 		assert_int_not_equal(server, 0);
-		assert_int_equal(gnn_acl_result_member(host), m);
-		assert_int_equal(gnn_acl_result_member(server), m);
+		assert_int_equal(gnn_ruleset_result_member(&rs, host), m);
+		assert_int_equal(gnn_ruleset_result_member(&rs, server), m / 3);
+		assert_int_equal(gnn_acl_result_server(server), m);
+		assert_int_equal(gnn_acl_result_server(host), -1);
 		assert_false(gnn_acl_result_is_server(host));
 		assert_true(gnn_acl_result_is_server(server));
 	}
@@ -1108,10 +1119,11 @@ test_too_many_vlan_tags_is_dropped_whoever_sent_it(void **state)
 static void
 test_decide_on_hand_made_infos_follows_the_table(void **state)
 {
+	/* One server each: server entry m belongs to member m. */
 	const struct member_def defs[] = {
-		{"off", "off", "192.0.2.0/26", ""},
-		{"mon", "monitor", "192.0.2.64/26", ""},
-		{"enf", "enforce", "192.0.2.128/26", ""},
+		{"off", "off", "192.0.2.0/26", "192.0.2.1"},
+		{"mon", "monitor", "192.0.2.64/26", "192.0.2.65"},
+		{"enf", "enforce", "192.0.2.128/26", "192.0.2.129"},
 	};
 	struct gnn_ruleset *rs = RULESET("25", defs);
 	struct gnn_frame_info info = {.kind = GNN_PARSE_TCP, .family = 4, .dport = 25};

@@ -427,11 +427,13 @@ test_valid_utf8_name(void **state)
 
 	(void)state;
 	p = load_good(HEAD "members = (\n"
-			   "  { name = \"\xc3\xa9" "cole-\xe5\xad\xa6\xe6\xa0\xa1\"; mode = \"off\";\n"
+			   "  { name = \"\xc3\xa9"
+			   "cole-\xe5\xad\xa6\xe6\xa0\xa1\"; mode = \"off\";\n"
 			   "    networks = [ \"192.0.2.0/24\" ]; }\n"
 			   ");\n",
 		      &d);
-	assert_string_equal(p->members[0].name, "\xc3\xa9" "cole-\xe5\xad\xa6\xe6\xa0\xa1");
+	assert_string_equal(p->members[0].name, "\xc3\xa9"
+						"cole-\xe5\xad\xa6\xe6\xa0\xa1");
 	gnn_policy_free(p);
 	gnn_diag_clear(&d);
 }

@@ -30,18 +30,34 @@ static char tmpdir[64];
 
 /* ---- request parsing ---- */
 
+/* The commands gnnd serves, as it hands them to the parser. */
+static const struct gnn_proto_command *const commands[] = {
+	&gnn_proto_cmd_stats,	&gnn_proto_cmd_reload,	&gnn_proto_cmd_top,
+	&gnn_proto_cmd_servers, &gnn_proto_cmd_suggest, &gnn_proto_cmd_diff,
+};
+
+static int
+parse_n(const char *line, size_t len, struct gnn_request *req, char *err, size_t errlen)
+{
+	return gnn_proto_parse_request(line, len, commands, N_ELEM(commands), req, err, errlen);
+}
+
 static int
 parse(const char *line, struct gnn_request *req, char *err, size_t errlen)
 {
-	return gnn_proto_parse_request(line, strlen(line), req, err, errlen);
+	return parse_n(line, strlen(line), req, err, errlen);
 }
 
 struct good_case {
 	const char *line;
-	enum gnn_request_type type;
+	const struct gnn_proto_command *type;
 	const char *member;
 	unsigned int n;
 };
+
+#define GNN_REQ_STATS  (&gnn_proto_cmd_stats)
+#define GNN_REQ_RELOAD (&gnn_proto_cmd_reload)
+#define GNN_REQ_TOP    (&gnn_proto_cmd_top)
 
 static void
 test_parse_valid(void **state)
@@ -67,6 +83,15 @@ test_parse_valid(void **state)
 		 "\"123456789012345678901234567890123456789012345678901234567890123\"}",
 		 GNN_REQ_TOP, "123456789012345678901234567890123456789012345678901234567890123",
 		 GNN_PROTO_TOP_DEFAULT},
+		{"servers", &gnn_proto_cmd_servers, "", GNN_PROTO_TOP_DEFAULT},
+		{"servers example-college", &gnn_proto_cmd_servers, "example-college",
+		 GNN_PROTO_TOP_DEFAULT},
+		{"{\"cmd\":\"suggest\",\"member\":\"m\"}", &gnn_proto_cmd_suggest, "m",
+		 GNN_PROTO_TOP_DEFAULT},
+		{"{\"cmd\":\"stats\",\"member\":\"college\"}", GNN_REQ_STATS, "college",
+		 GNN_PROTO_TOP_DEFAULT},
+		{"{\"cmd\":\"stats\",\"limit\":5,\"sort\":\"activity\"}", GNN_REQ_STATS, "",
+		 GNN_PROTO_TOP_DEFAULT},
 	};
 	struct gnn_request req;
 	char err[256];
@@ -78,10 +103,35 @@ test_parse_valid(void **state)
 		err[0] = '\0';
 		if (parse(cases[i].line, &req, err, sizeof(err)) != 0)
 			fail_msg("\"%s\" refused: %s", cases[i].line, err);
-		assert_int_equal(req.type, cases[i].type);
-		assert_string_equal(req.member, cases[i].member);
-		assert_int_equal(req.n, cases[i].n);
+		assert_ptr_equal(req.cmd, cases[i].type);
+		assert_string_equal(gnn_request_string(&req, "member", ""), cases[i].member);
+		assert_int_equal(gnn_request_uint(&req, "n", GNN_PROTO_TOP_DEFAULT), cases[i].n);
+		gnn_request_clear(&req);
 	}
+}
+
+static void
+test_parse_diff_and_limits(void **state)
+{
+	struct gnn_request req;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("diff /etc/gnn/new.conf", &req, err, sizeof(err)), 0);
+	assert_ptr_equal(req.cmd, &gnn_proto_cmd_diff);
+	assert_string_equal(gnn_request_string(&req, "config", ""), "/etc/gnn/new.conf");
+	gnn_request_clear(&req);
+	assert_int_equal(parse("diff", &req, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "diff: CONFIG is required"));
+	assert_int_equal(parse("{\"cmd\":\"diff\"}", &req, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "CONFIG is required"));
+	assert_int_equal(parse("{\"cmd\":\"stats\",\"limit\":-1}", &req, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "\"limit\" must be between 0 and"));
+	assert_int_equal(parse("servers a b", &req, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "servers: too many arguments (usage: servers [MEMBER])"));
+	assert_int_equal(parse("nuke", &req, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "(expected stats, reload, top, servers, suggest or diff)"));
 }
 
 struct bad_case {
@@ -163,21 +213,16 @@ test_parse_nul_and_length(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(
-		gnn_proto_parse_request(with_nul, sizeof(with_nul) - 1, &req, err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(parse_n(with_nul, sizeof(with_nul) - 1, &req, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "NUL"));
 
 	/* GNN_PROTO_MAX_REQUEST counts the newline: one byte less is the longest line. */
 	memset(line, ' ', sizeof(line));
 	memcpy(line, "stats", 5);
-	assert_int_equal(
-		gnn_proto_parse_request(line, GNN_PROTO_MAX_REQUEST - 1, &req, err, sizeof(err)),
-		0);
-	assert_int_equal(req.type, GNN_REQ_STATS);
-	assert_int_equal(
-		gnn_proto_parse_request(line, GNN_PROTO_MAX_REQUEST, &req, err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(parse_n(line, GNN_PROTO_MAX_REQUEST - 1, &req, err, sizeof(err)), 0);
+	assert_ptr_equal(req.cmd, GNN_REQ_STATS);
+	gnn_request_clear(&req);
+	assert_int_equal(parse_n(line, GNN_PROTO_MAX_REQUEST, &req, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "too long"));
 
 	/* A tiny error buffer is truncated, not overrun; a NULL one is allowed. */
@@ -185,7 +230,7 @@ test_parse_nul_and_length(void **state)
 	assert_int_equal(parse("nope", &req, err, 8), -EINVAL);
 	assert_int_equal(strlen(err), 7);
 	assert_int_equal(parse("nope", &req, NULL, 0), -EINVAL);
-	assert_int_equal(gnn_proto_parse_request(NULL, 0, &req, err, sizeof(err)), -EINVAL);
+	assert_int_equal(parse_n(NULL, 0, &req, err, sizeof(err)), -EINVAL);
 }
 
 /* ---- error reply ---- */
@@ -505,6 +550,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_valid),
 		cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_parse_diff_and_limits),
 		cmocka_unit_test(test_parse_nul_and_length),
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_call_good),

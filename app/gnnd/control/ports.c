@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "control/ports.h"
 #include "gnnd.h"
 
 RTE_LOG_REGISTER(gnn_logtype_ports, gnn.ports, INFO);
@@ -110,6 +111,7 @@ configure_port(struct gnn_port *port, struct rte_mempool *pool)
 	rc = rte_eth_dev_configure(port->port_id, port->n_queues, port->n_queues, &conf);
 	if (rc != 0)
 		return rc;
+	port->state = GNN_PORT_CONFIGURED;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0)
 		return rc;
@@ -141,7 +143,12 @@ add_port(const char *name, bool inside, uint16_t n_queues)
 	return 0;
 }
 
-/* Give each RX queue to the least loaded worker, on the port's socket if possible. */
+/*
+ * Give queue q of both ports of a pair to the least loaded worker, on the
+ * inside port's socket if possible. The worker then owns TX queue q of both
+ * ports: it forwards each direction out of the other port and sends
+ * rejects back out of the inside one, all without a lock.
+ */
 static int
 assign_queue(struct gnn_port *rx, struct gnn_port *tx, uint16_t queue)
 {
@@ -159,7 +166,7 @@ assign_queue(struct gnn_port *rx, struct gnn_port *tx, uint16_t queue)
 		    (local == best_local && w->n_units < best->n_units))
 			best = w;
 	}
-	if (best == NULL) {
+	if (best == NULL || best->n_units + 2 > GNN_MAX_UNITS) {
 		GNN_LOG(ERR, "too many queues for %u workers", gnnd.n_workers);
 		return -ENOSPC;
 	}
@@ -168,7 +175,16 @@ assign_queue(struct gnn_port *rx, struct gnn_port *tx, uint16_t queue)
 		.rx_queue = queue,
 		.tx_port = tx->port_id,
 		.tx_queue = queue,
+		.reply_queue = queue,
 		.inside = rx->inside,
+	};
+	best->units[best->n_units++] = (struct gnn_rx_unit){
+		.rx_port = tx->port_id,
+		.rx_queue = queue,
+		.tx_port = rx->port_id,
+		.tx_queue = queue,
+		.reply_queue = queue,
+		.inside = tx->inside,
 	};
 	return 0;
 }
@@ -211,10 +227,10 @@ gnn_ports_setup(const struct gnn_policy *policy)
 			return rc;
 		}
 	}
-	/* Pairs were added inside then outside: port p's peer is p ^ 1. */
-	for (unsigned int p = 0; p < gnnd.n_ports; p++) {
+	/* Pairs were added inside then outside: port p's peer is p + 1. */
+	for (unsigned int p = 0; p < gnnd.n_ports; p += 2) {
 		for (uint16_t q = 0; q < gnnd.ports[p].n_queues; q++) {
-			rc = assign_queue(&gnnd.ports[p], &gnnd.ports[p ^ 1], q);
+			rc = assign_queue(&gnnd.ports[p], &gnnd.ports[p + 1], q);
 			if (rc != 0)
 				return rc;
 		}
@@ -231,6 +247,7 @@ gnn_ports_setup(const struct gnn_policy *policy)
 			GNN_LOG(ERR, "cannot start port %s: %s", port->name, strerror(-rc));
 			return rc;
 		}
+		port->state = GNN_PORT_STARTED;
 		GNN_LOG(INFO, "port %s (%s) started: %u queue(s), socket %d", port->name,
 			port->inside ? "inside" : "outside", port->n_queues, port->socket_id);
 	}
@@ -292,8 +309,13 @@ gnn_ports_close(void)
 {
 	/* Stopping and closing flushes what the devices buffer (pcap files). */
 	for (unsigned int p = 0; p < gnnd.n_ports; p++) {
-		rte_eth_dev_stop(gnnd.ports[p].port_id);
-		rte_eth_dev_close(gnnd.ports[p].port_id);
+		struct gnn_port *port = &gnnd.ports[p];
+
+		if (port->state == GNN_PORT_STARTED)
+			rte_eth_dev_stop(port->port_id);
+		if (port->state >= GNN_PORT_CONFIGURED)
+			rte_eth_dev_close(port->port_id);
+		port->state = GNN_PORT_FOUND;
 	}
 	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(pools[s]);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control socket, served from the control lcore with epoll. Nothing a
- * client does can stall the datapath: sockets are non-blocking, a request
- * is at most GNN_PROTO_MAX_REQUEST bytes, a client gets one reply at a time
- * (no reading while its reply is unsent), idle and stuck clients are
- * dropped, and the number of clients is capped.
+ * The control socket: a transport that knows no request. Each complete
+ * line goes to gnn_api_dispatch() and its reply back to the client. Served
+ * from the control lcore's event loop; nothing a client does can stall the
+ * datapath or lock the operator out: sockets are non-blocking, a request is
+ * at most GNN_PROTO_MAX_REQUEST bytes, a client gets one reply at a time
+ * (no reading while its reply is unsent or still being worked on), idle
+ * and stuck clients are dropped, and when the table is full the longest
+ * idle client makes room for the new one.
  */
 
 #include <errno.h>
@@ -21,7 +24,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <rte_common.h>
+#include <rte_log.h>
 
+#include "common/gnn_clock.h"
+#include "control/api.h"
+#include "control/loop.h"
+#include "control/sock.h"
 #include "gnnd.h"
 #include "proto/gnn_proto.h"
 
@@ -33,6 +42,9 @@ RTE_LOG_REGISTER(gnn_logtype_sock, gnn.sock, INFO);
 
 struct client {
 	int fd;
+	uint64_t id; /* the connection, as the API knows it */
+	bool busy;   /* a deferred reply is being worked on */
+	bool eof;    /* the client shut its side: answer what it sent, then close */
 	time_t last_active;
 	size_t in_len;
 	char in[GNN_PROTO_MAX_REQUEST];
@@ -43,24 +55,22 @@ struct client {
 };
 
 static struct {
-	int epoll_fd;
 	int listen_fd;
-	int extra_fd;
+	unsigned int idle_timeout;  /* seconds */
 	time_t accept_paused_until; /* out of descriptors: stop accepting a while */
+	uint64_t next_id;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients[MAX_CLIENTS];
 	unsigned int n_clients;
-} sock = {.epoll_fd = -1, .listen_fd = -1, .extra_fd = -1};
+} sock = {.listen_fd = -1, .next_id = 1};
 
-/* Seconds on a clock that no date change moves. */
 static time_t
 monotonic_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(gnn_clock_mono_ms() / 1000);
 }
+
+static void on_client(int fd, uint32_t events, void *arg);
 
 static int
 make_address(const char *path, struct sockaddr_un *addr)
@@ -70,6 +80,43 @@ make_address(const char *path, struct sockaddr_un *addr)
 	if (strlen(path) >= sizeof(addr->sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr->sun_path, path);
+	return 0;
+}
+
+/*
+ * The socket's directory must exist (one missing level is made, as for
+ * /run/gnn) and be a directory gnnd can write: checked before any port
+ * starts, so a typo fails at once.
+ */
+static int
+check_parent_dir(const char *path)
+{
+	char dir[sizeof(sock.path)];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		GNN_LOG(ERR, "control socket %s: cannot create directory %s: %s", path, dir,
+			strerror(errno));
+		return -errno;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		GNN_LOG(ERR, "control socket %s: %s is not a directory", path, dir);
+		return -ENOTDIR;
+	}
+	if (access(dir, W_OK | X_OK) != 0) {
+		GNN_LOG(ERR, "control socket %s: cannot write to %s: %s", path, dir,
+			strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -88,6 +135,9 @@ gnn_sock_check_free(const char *path)
 		GNN_LOG(ERR, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
+	rc = check_parent_dir(path);
+	if (rc != 0)
+		return rc;
 	if (lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
@@ -113,31 +163,11 @@ gnn_sock_check_free(const char *path)
 	return 0;
 }
 
-static void
-make_parent_dir(const char *path)
-{
-	char dir[sizeof(sock.path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		GNN_LOG(WARNING, "cannot create %s: %s", dir, strerror(errno));
-}
-
-static int
-epoll_add(int fd, uint32_t events, void *ptr)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = ptr};
-
-	return epoll_ctl(sock.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-}
+static void on_listen(int fd, uint32_t events, void *arg);
+static void on_tick(void *arg);
 
 int
-gnn_sock_open(const char *path, const char *group, int extra_fd)
+gnn_sock_open(const char *path, const char *group, unsigned int idle_timeout)
 {
 	struct sockaddr_un addr;
 	mode_t old_umask;
@@ -148,7 +178,7 @@ gnn_sock_open(const char *path, const char *group, int extra_fd)
 		return rc;
 	make_address(path, &addr);
 	snprintf(sock.path, sizeof(sock.path), "%s", path);
-	make_parent_dir(path);
+	sock.idle_timeout = idle_timeout;
 
 	sock.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sock.listen_fd < 0)
@@ -173,13 +203,14 @@ gnn_sock_open(const char *path, const char *group, int extra_fd)
 	if (listen(sock.listen_fd, 64) != 0)
 		goto fail_unlink;
 
-	sock.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (sock.epoll_fd < 0)
+	rc = gnn_loop_add_fd(sock.listen_fd, EPOLLIN, on_listen, NULL);
+	if (rc == 0)
+		rc = gnn_loop_add_timer(1000, on_tick, NULL);
+	if (rc != 0) {
+		errno = -rc;
 		goto fail_unlink;
-	sock.extra_fd = extra_fd;
-	if (epoll_add(sock.listen_fd, EPOLLIN, &sock.listen_fd) != 0 ||
-	    (extra_fd >= 0 && epoll_add(extra_fd, EPOLLIN, &sock.extra_fd) != 0))
-		goto fail_unlink;
+	}
+	gnn_api_set_transport(gnn_sock_deliver);
 	return 0;
 
 fail_unlink:
@@ -202,7 +233,8 @@ client_close(struct client *c)
 			break;
 		}
 	}
-	close(c->fd); /* also leaves the epoll set */
+	gnn_loop_del_fd(c->fd);
+	close(c->fd);
 	free(c->out);
 	free(c);
 }
@@ -210,9 +242,7 @@ client_close(struct client *c)
 static void
 client_watch(struct client *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = c};
-
-	epoll_ctl(sock.epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	gnn_loop_mod_fd(c->fd, events);
 }
 
 /* Write what the socket takes; returns false when the client is gone. */
@@ -238,52 +268,8 @@ client_flush(struct client *c)
 	c->out_len = c->out_done = 0;
 	if (c->close_after_reply)
 		return false;
-	client_watch(c, EPOLLIN);
+	client_watch(c, c->eof ? 0 : EPOLLIN);
 	return true;
-}
-
-static char *
-reply_text(json_t *reply)
-{
-	char *text = json_dumps(reply, JSON_COMPACT);
-	char *line;
-
-	json_decref(reply);
-	if (text == NULL)
-		return gnn_proto_error_reply("cannot encode the reply");
-	line = realloc(text, strlen(text) + 2);
-	if (line == NULL) {
-		free(text);
-		return NULL;
-	}
-	strcat(line, "\n");
-	return line;
-}
-
-static char *
-answer(const char *line, size_t len)
-{
-	struct gnn_request req;
-	char err[256];
-	json_t *reply = NULL;
-
-	if (gnn_proto_parse_request(line, len, &req, err, sizeof(err)) != 0)
-		return gnn_proto_error_reply(err);
-	switch (req.type) {
-	case GNN_REQ_STATS:
-		gnn_top_drain();
-		reply = gnn_report_stats();
-		break;
-	case GNN_REQ_RELOAD:
-		gnn_ctrl_reload(&reply);
-		break;
-	case GNN_REQ_TOP:
-		reply = gnn_top_query(req.member, req.n);
-		break;
-	}
-	if (reply == NULL)
-		return gnn_proto_error_reply("out of memory");
-	return reply_text(reply);
 }
 
 static void
@@ -298,34 +284,77 @@ client_reply(struct client *c, char *text)
 	c->out_done = 0;
 }
 
-/* Answer the complete requests buffered, one reply in flight at a time. */
+/*
+ * Answer the complete requests buffered, one reply in flight at a time.
+ * After the client's EOF, what it sent last counts as a request even
+ * without its newline. Returns false when the client is done.
+ */
 static bool
 client_process(struct client *c)
 {
-	while (c->out == NULL) {
+	while (c->out == NULL && !c->busy) {
 		char *nl = memchr(c->in, '\n', c->in_len);
-		size_t line_len;
+		size_t line_len, used;
+		bool deferred;
+		char *text;
 
-		if (nl == NULL) {
+		if (nl == NULL && c->eof && c->in_len > 0) {
+			line_len = used = c->in_len;
+		} else if (nl == NULL) {
+			if (c->eof)
+				return false;
 			if (c->in_len < sizeof(c->in))
 				return true;
 			client_reply(c, gnn_proto_error_reply("request too long"));
 			c->close_after_reply = true;
 			return c->out != NULL && client_flush(c);
+		} else {
+			line_len = (size_t)(nl - c->in);
+			used = line_len + 1;
 		}
-		line_len = (size_t)(nl - c->in);
 		if (line_len > 0 && c->in[line_len - 1] == '\r')
 			line_len--;
-		client_reply(c, answer(c->in, line_len));
+		text = gnn_api_dispatch(c->id, c->in, line_len, &deferred);
 		/* Only complete requests count as activity, not a byte now and then. */
 		c->last_active = monotonic_s();
 		/* Keep what followed the newline for the next request. */
-		c->in_len -= (size_t)(nl + 1 - c->in);
-		memmove(c->in, nl + 1, c->in_len);
+		c->in_len -= used;
+		memmove(c->in, c->in + used, c->in_len);
+		if (deferred) {
+			c->busy = true; /* gnn_sock_deliver() resumes it */
+			client_watch(c, 0);
+			return true;
+		}
+		client_reply(c, text);
 		if (c->out == NULL || !client_flush(c))
 			return false;
 	}
 	return true;
+}
+
+static struct client *
+client_by_id(uint64_t id)
+{
+	for (unsigned int i = 0; i < sock.n_clients; i++)
+		if (sock.clients[i]->id == id)
+			return sock.clients[i];
+	return NULL;
+}
+
+void
+gnn_sock_deliver(uint64_t conn, char *text)
+{
+	struct client *c = client_by_id(conn);
+
+	if (c == NULL) {
+		free(text); /* it left while the reply was being made */
+		return;
+	}
+	c->busy = false;
+	c->last_active = monotonic_s();
+	client_reply(c, text);
+	if (c->out == NULL || !client_flush(c) || (c->out == NULL && !client_process(c)))
+		client_close(c);
 }
 
 /* Read what the client sent; returns false when the client is done. */
@@ -334,12 +363,38 @@ client_read(struct client *c)
 {
 	ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
 
-	if (n == 0)
-		return false;
+	if (n == 0) {
+		c->eof = true;
+		client_watch(c, 0);
+		return client_process(c);
+	}
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 	c->in_len += (size_t)n;
 	return client_process(c);
+}
+
+/*
+ * The table is full: close the client idle longest (not one whose reply is
+ * being worked on), so that an operator is never locked out by clients
+ * that connect and wait. Returns false when every client is busy.
+ */
+static bool
+make_room(void)
+{
+	struct client *idlest = NULL;
+
+	for (unsigned int i = 0; i < sock.n_clients; i++) {
+		struct client *c = sock.clients[i];
+
+		if (!c->busy && (idlest == NULL || c->last_active < idlest->last_active))
+			idlest = c;
+	}
+	if (idlest == NULL)
+		return false;
+	GNN_LOG(INFO, "client table full: closing the longest idle client");
+	client_close(idlest);
+	return true;
 }
 
 static void
@@ -352,15 +407,13 @@ accept_clients(void)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* The listener stays readable: without a pause this spins. */
-				struct epoll_event ev = {.events = 0, .data.ptr = &sock.listen_fd};
-
 				GNN_LOG(WARNING, "out of file descriptors: not accepting for 1 s");
-				epoll_ctl(sock.epoll_fd, EPOLL_CTL_MOD, sock.listen_fd, &ev);
+				gnn_loop_mod_fd(sock.listen_fd, 0);
 				sock.accept_paused_until = monotonic_s() + 1;
 			}
 			return;
 		}
-		if (sock.n_clients >= MAX_CLIENTS) {
+		if (sock.n_clients >= MAX_CLIENTS && !make_room()) {
 			static const char busy[] = "{\"error\":\"too many clients\"}\n";
 
 			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
@@ -374,8 +427,9 @@ accept_clients(void)
 			continue;
 		}
 		c->fd = fd;
+		c->id = sock.next_id++;
 		c->last_active = monotonic_s();
-		if (epoll_add(fd, EPOLLIN, c) != 0) {
+		if (gnn_loop_add_fd(fd, EPOLLIN, on_client, c) != 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -386,57 +440,56 @@ accept_clients(void)
 
 /* Drop idle clients; resume accepting after a pause for descriptors. */
 static void
-expire_clients(void)
+on_tick(void *arg)
 {
 	time_t t = monotonic_s();
 
+	RTE_SET_USED(arg);
 	if (sock.accept_paused_until != 0 && t >= sock.accept_paused_until) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &sock.listen_fd};
-
-		epoll_ctl(sock.epoll_fd, EPOLL_CTL_MOD, sock.listen_fd, &ev);
+		gnn_loop_mod_fd(sock.listen_fd, EPOLLIN);
 		sock.accept_paused_until = 0;
 	}
 	for (unsigned int i = 0; i < sock.n_clients;) {
 		struct client *c = sock.clients[i];
 
 		/* No complete request, or a reply left unread, for this long. */
-		if (t - c->last_active > (time_t)gnnd.opt.client_timeout)
+		if (!c->busy && t - c->last_active > (time_t)sock.idle_timeout)
 			client_close(c); /* moves the last client into slot i */
 		else
 			i++;
 	}
 }
 
-int
-gnn_sock_poll(int timeout_ms, bool *extra_ready)
+static void
+on_listen(int fd, uint32_t events, void *arg)
 {
-	struct epoll_event events[64];
-	int n = epoll_wait(sock.epoll_fd, events, RTE_DIM(events), timeout_ms);
+	RTE_SET_USED(fd);
+	RTE_SET_USED(events);
+	RTE_SET_USED(arg);
+	accept_clients();
+}
 
-	*extra_ready = false;
-	for (int i = 0; i < n; i++) {
-		void *ptr = events[i].data.ptr;
-		struct client *c = ptr;
-		bool alive;
+static void
+on_client(int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+	bool alive;
 
-		if (ptr == &sock.listen_fd) {
-			accept_clients();
-			continue;
-		}
-		if (ptr == &sock.extra_fd) {
-			*extra_ready = true;
-			continue;
-		}
-		/* On a hang-up, too: requests sent before it are still to be read. */
-		if (c->out != NULL)
-			alive = client_flush(c) && (c->out != NULL || client_process(c));
-		else
-			alive = client_read(c);
-		if (!alive)
-			client_close(c);
+	RTE_SET_USED(fd);
+	/* Gone altogether while its reply is being made: nobody to answer. */
+	if (c->busy && (events & (EPOLLHUP | EPOLLERR))) {
+		client_close(c);
+		return;
 	}
-	expire_clients();
-	return n < 0 ? -errno : 0;
+	/* On a hang-up, too: requests sent before it are still to be read. */
+	if (c->out != NULL)
+		alive = client_flush(c) && (c->out != NULL || client_process(c));
+	else if (c->busy)
+		alive = true;
+	else
+		alive = client_read(c);
+	if (!alive)
+		client_close(c);
 }
 
 void
@@ -445,10 +498,10 @@ gnn_sock_close(void)
 	while (sock.n_clients > 0)
 		client_close(sock.clients[0]);
 	if (sock.listen_fd >= 0) {
+		gnn_loop_del_fd(sock.listen_fd);
 		close(sock.listen_fd);
 		unlink(sock.path);
 	}
-	if (sock.epoll_fd >= 0)
-		close(sock.epoll_fd);
-	sock.listen_fd = sock.epoll_fd = -1;
+	sock.listen_fd = -1;
+	gnn_api_set_transport(NULL);
 }
