@@ -2,7 +2,8 @@
 
 /*
  * gnnstat: gnnd's command-line client. Live per-member rates, top blocked
- * sources, reload. Talks to the control socket only; never links DPDK.
+ * sources, reload, the Prometheus exporter. Talks to the control socket
+ * only; never links DPDK.
  *
  * Exit status: 0 ok; 1 gnnd answered with a failure (a refused reload, an
  * error reply) or stdout could not be written; 2 bad usage or gnnd could not
@@ -23,6 +24,8 @@
 #include <jansson.h>
 
 #include "proto/gnn_proto.h"
+#include "exporter.h"
+#include "metrics.h"
 #include "view.h"
 
 #define EXIT_FAILED  1
@@ -33,6 +36,9 @@
 /* A reload rebuilds every ACL before it answers: give it longer. */
 #define RELOAD_TIMEOUT_MS 30000
 #define INTERVAL_MAX	  86400.0
+/* exporter: gnnd's time to answer a scrape; below Prometheus' scrape_timeout. */
+#define EXPORTER_TIMEOUT_S   3.0
+#define EXPORTER_TIMEOUT_MAX 60.0
 
 #define CLEAR_SCREEN "\033[H\033[2J"
 
@@ -40,6 +46,7 @@ enum command {
 	CMD_LIVE = 0,
 	CMD_TOP,
 	CMD_RELOAD,
+	CMD_EXPORTER,
 };
 
 struct options {
@@ -52,11 +59,16 @@ struct options {
 	unsigned long count; /* live: refreshes, 0 = until interrupted; top: N */
 	bool count_set;
 	const char *member;
+	const char *listen; /* exporter: ADDR:PORT */
+	double timeout;	    /* exporter: seconds gnnd has to answer a scrape */
+	bool timeout_set;
 };
 
 enum {
 	OPT_JSON = 256,
 	OPT_PROMETHEUS,
+	OPT_LISTEN,
+	OPT_TIMEOUT,
 };
 
 /* clang-format off */
@@ -67,6 +79,8 @@ static const struct option long_options[] = {
 	{"member", required_argument, NULL, 'm'},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"prometheus", no_argument, NULL, OPT_PROMETHEUS},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -75,9 +89,11 @@ static const struct option long_options[] = {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
-		     "       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
-		     "       gnnstat [-s SOCKET] reload\n");
+	fprintf(out,
+		"usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
+		"       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
+		"       gnnstat [-s SOCKET] reload\n"
+		"       gnnstat [-s SOCKET] exporter --listen ADDR:PORT [--timeout SECONDS]\n");
 }
 
 static void
@@ -85,8 +101,8 @@ help(void)
 {
 	usage(stdout);
 	printf("\n"
-	       "Live per-member rates of gnnd (default), its top blocked sources, or a\n"
-	       "reload of its configuration.\n"
+	       "Live per-member rates of gnnd (default), its top blocked sources, a\n"
+	       "reload of its configuration, or a Prometheus exporter.\n"
 	       "\n"
 	       "  -s, --socket SOCKET  gnnd control socket (default %s)\n"
 	       "  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
@@ -98,8 +114,17 @@ help(void)
 	       "                       node_exporter: write a temp file, mv it into place)\n"
 	       "  -h, --help           show this help\n"
 	       "\n"
-	       "Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable.\n",
-	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX);
+	       "exporter: serve http://ADDR:PORT/metrics, one fresh snapshot per scrape\n"
+	       "(gnn_up 0 when gnnd does not answer), until SIGINT or SIGTERM.\n"
+	       "      --listen ADDR:PORT  127.0.0.1:9617, [::1]:9617, localhost:9617 (every\n"
+	       "                       address of the name), :9617 (every address); port 0\n"
+	       "                       takes a free port, printed at start\n"
+	       "      --timeout SECS   how long a scrape waits for gnnd (default %g)\n"
+	       "\n"
+	       "Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable\n"
+	       "(the exporter: 2 when it cannot listen).\n",
+	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX,
+	       EXPORTER_TIMEOUT_S);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -131,6 +156,20 @@ parse_interval(const char *arg, double *v)
 	if (errno != 0 || end == arg || *end != '\0' || !isfinite(*v) || *v <= 0 ||
 	    *v > INTERVAL_MAX)
 		return usage_error("-i wants seconds > 0, e.g. 1 or 0.5, not \"%s\"", arg);
+	return 0;
+}
+
+static int
+parse_timeout(const char *arg, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(*v) || *v < 0.001 ||
+	    *v > EXPORTER_TIMEOUT_MAX)
+		return usage_error("--timeout wants seconds from 0.001 to %g, not \"%s\"",
+				   EXPORTER_TIMEOUT_MAX, arg);
 	return 0;
 }
 
@@ -168,6 +207,12 @@ parse_option(int c, struct options *o)
 	case OPT_PROMETHEUS:
 		o->prometheus = true;
 		return 0;
+	case OPT_LISTEN:
+		o->listen = optarg;
+		return 0;
+	case OPT_TIMEOUT:
+		o->timeout_set = true;
+		return parse_timeout(optarg, &o->timeout);
 	default: /* getopt has said what was wrong */
 		usage(stderr);
 		fprintf(stderr, "Try 'gnnstat --help' for more.\n");
@@ -185,8 +230,11 @@ parse_command(const char *word, struct options *o, bool *seen)
 		o->cmd = CMD_TOP;
 	else if (strcmp(word, "reload") == 0)
 		o->cmd = CMD_RELOAD;
+	else if (strcmp(word, "exporter") == 0)
+		o->cmd = CMD_EXPORTER;
 	else
-		return usage_error("unknown command \"%s\" (expected top or reload)", word);
+		return usage_error("unknown command \"%s\" (expected top, reload or exporter)",
+				   word);
 	return 0;
 }
 
@@ -200,6 +248,12 @@ check_options(const struct options *o)
 		return usage_error("-i and --prometheus are only for the live view");
 	if (o->cmd == CMD_RELOAD && (o->json || o->count_set))
 		return usage_error("reload takes no options");
+	if (o->cmd != CMD_EXPORTER && (o->listen != NULL || o->timeout_set))
+		return usage_error("--listen and --timeout are only for exporter");
+	if (o->cmd == CMD_EXPORTER && (o->json || o->count_set))
+		return usage_error("exporter takes only --listen and --timeout");
+	if (o->cmd == CMD_EXPORTER && o->listen == NULL)
+		return usage_error("exporter needs --listen ADDR:PORT, e.g. 127.0.0.1:9617");
 	if (o->json && o->prometheus)
 		return usage_error("--json and --prometheus exclude each other");
 	if (o->cmd == CMD_LIVE && (o->json || o->prometheus) && (o->interval_set || o->count_set))
@@ -322,16 +376,21 @@ sleep_until(double t)
 		;
 }
 
+/*
+ * --prometheus writes what the exporter serves, so that the textfile
+ * collector and a scrape agree; with gnnd down it writes nothing (exit 2).
+ */
 static int
 cmd_snapshot(const struct options *o)
 {
+	double t0 = mono_now();
 	int status = 0;
 	json_t *stats = get_stats(o, &status);
 
 	if (stats == NULL)
 		return status;
 	if (o->prometheus)
-		view_prometheus(stdout, stats);
+		metrics_write(stdout, stats, mono_now() - t0);
 	else
 		print_json(stats);
 	json_decref(stats);
@@ -464,6 +523,10 @@ run(const struct options *o)
 		return cmd_top(o);
 	case CMD_RELOAD:
 		return cmd_reload(o);
+	case CMD_EXPORTER:
+		return exporter_run(
+			o->socket, o->listen,
+			(int)(1000 * (o->timeout_set ? o->timeout : EXPORTER_TIMEOUT_S)));
 	case CMD_LIVE:
 	default:
 		if (o->json || o->prometheus)

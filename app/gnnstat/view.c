@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * Text renderers for gnnstat: the live rate view, the Prometheus exposition
- * and the top table. Input is the server's JSON, trusted for shape only as
- * far as each getter checks it.
+ * Text renderers for gnnstat: the live rate view and the top table (the
+ * Prometheus exposition is metrics.c). Input is the server's JSON, trusted
+ * for shape only as far as each getter checks it.
  */
 
 #include <math.h>
@@ -229,14 +229,14 @@ print_totals(FILE *out, const json_t *prev, const json_t *cur, double dt)
 static void
 print_malformed(FILE *out, const json_t *cur)
 {
-	const json_t *mal = json_object_get(cur, "malformed");
+	json_t *mal = json_object_get(cur, "malformed");
 	const char *key, *sep = " ";
 	json_t *value;
 
 	if (!json_is_object(mal))
 		return;
 	fprintf(out, "malformed since start:");
-	json_object_foreach((json_t *)mal, key, value)
+	json_object_foreach(mal, key, value)
 	{
 		fprintf(out, "%s%s", sep, key);
 		print_count(out, 0, mal, key);
@@ -299,195 +299,6 @@ view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt)
 	print_totals(out, prev, cur, dt);
 	print_malformed(out, cur);
 	print_members(out, prev, cur, dt);
-}
-
-/* ---- Prometheus text exposition ---- */
-
-struct family {
-	const char *key;  /* field in the server's object */
-	const char *name; /* metric family */
-	const char *type; /* counter | gauge */
-	const char *help;
-	bool shown; /* HELP/TYPE printed */
-};
-
-/* Label values escape backslash, double quote and newline, nothing else. */
-static void
-prom_label_value(FILE *out, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\\\", out);
-		else if (*s == '"')
-			fputs("\\\"", out);
-		else if (*s == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-/*
- * One sample of family f with value v; labels is a list of name, value
- * pairs ending with NULL. A missing or non-numeric value emits nothing: a
- * gap is better than a made-up zero.
- */
-static void
-prom_sample(FILE *out, struct family *f, const json_t *v, const char *const *labels)
-{
-	const char *sep = "{";
-
-	if (!json_is_number(v) && !json_is_boolean(v))
-		return;
-	if (!f->shown) {
-		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
-		f->shown = true;
-	}
-	fputs(f->name, out);
-	for (; labels != NULL && labels[0] != NULL; labels += 2) {
-		fprintf(out, "%s%s=\"", sep, labels[0]);
-		prom_label_value(out, labels[1]);
-		fputc('"', out);
-		sep = ",";
-	}
-	if (strcmp(sep, ",") == 0)
-		fputc('}', out);
-	if (json_is_integer(v))
-		fprintf(out, " %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
-	else if (json_is_real(v))
-		fprintf(out, " %.15g\n", json_real_value(v));
-	else
-		fprintf(out, " %d\n", json_is_true(v) ? 1 : 0);
-}
-
-static void
-prom_scalars(FILE *out, const json_t *stats)
-{
-	struct family fams[] = {
-		{"generation", "gnn_generation", "gauge", "Ruleset generation in force.", false},
-		{"reloads", "gnn_reloads_total", "counter", "Successful reloads since start.",
-		 false},
-		{"reload_failures", "gnn_reload_failures_total", "counter",
-		 "Refused reloads since start.", false},
-		{"started", "gnn_start_time_seconds", "gauge",
-		 "Unix time gnnd started; counters count from here.", false},
-		{"last_reload", "gnn_last_reload_timestamp_seconds", "gauge",
-		 "Unix time of the last successful reload.", false},
-		{"mbufs_in_use", "gnn_mbufs_in_use", "gauge", "Packet buffers in use.", false},
-	};
-	struct family err = {"last_error", "gnn_last_error", "gauge",
-			     "1 while gnnd reports a last reload error, else 0.", false};
-	const json_t *last_error = json_object_get(stats, "last_error");
-	size_t i;
-
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
-		prom_sample(out, &fams[i], json_object_get(stats, fams[i].key), NULL);
-	if (last_error != NULL)
-		prom_sample(out, &err, json_is_string(last_error) ? json_true() : json_false(),
-			    NULL);
-}
-
-static void
-prom_ports(FILE *out, const json_t *stats)
-{
-	struct family fams[] = {
-		{"rx_packets", "gnn_port_rx_packets_total", "counter", "Packets received.", false},
-		{"tx_packets", "gnn_port_tx_packets_total", "counter", "Packets sent.", false},
-		{"rx_missed", "gnn_port_rx_missed_total", "counter",
-		 "Packets the NIC dropped for want of RX descriptors.", false},
-		{"tx_dropped", "gnn_port_tx_dropped_total", "counter",
-		 "Packets that found the TX ring full.", false},
-		{"rx_nombuf", "gnn_port_rx_nombuf_total", "counter", "RX mbuf allocation failures.",
-		 false},
-		{"link_up", "gnn_port_link_up", "gauge", "1 when the link is up.", false},
-	};
-	const json_t *ports = json_object_get(stats, "ports");
-	const json_t *port;
-	const char *labels[5] = {"port", NULL, "role", NULL, NULL};
-	size_t f, i;
-
-	/* Family by family: the format wants each family's samples together. */
-	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		for (i = 0; i < json_array_size(ports); i++) {
-			port = json_array_get(ports, i);
-			labels[1] = or_dash(str_field(port, "name"));
-			labels[3] = or_dash(str_field(port, "role"));
-			prom_sample(out, &fams[f], json_object_get(port, fams[f].key), labels);
-		}
-	}
-}
-
-/* totals.malformed_dropped is the sum of gnn_malformed_dropped_total{reason}: not repeated. */
-static void
-prom_totals(FILE *out, const json_t *stats)
-{
-	struct family fams[] = {
-		{"rx_packets", "gnn_rx_packets_total", "counter", "Packets received on all ports.",
-		 false},
-		{"forwarded", "gnn_forwarded_total", "counter", "Packets forwarded.", false},
-		{"blocked", "gnn_blocked_total", "counter",
-		 "Packets to blocked ports dropped (enforced members).", false},
-		{"would_block", "gnn_would_block_total", "counter",
-		 "Packets to blocked ports that monitor mode let through.", false},
-		{"allowed", "gnn_allowed_total", "counter",
-		 "Packets to blocked ports from members' mail servers.", false},
-		{"malformed_forwarded", "gnn_malformed_forwarded_total", "counter",
-		 "Frames the parser could not judge, forwarded (not from an enforced member).",
-		 false},
-		{"tx_dropped", "gnn_tx_dropped_total", "counter",
-		 "Packets dropped because a TX ring was full.", false},
-	};
-	struct family mal = {"malformed", "gnn_malformed_dropped_total", "counter",
-			     "Frames dropped because the parser could not judge them.", false};
-	const json_t *totals = json_object_get(stats, "totals");
-	const json_t *malformed = json_object_get(stats, "malformed");
-	const char *labels[3] = {"reason", NULL, NULL};
-	const char *key;
-	json_t *value;
-	size_t i;
-
-	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
-		prom_sample(out, &fams[i], json_object_get(totals, fams[i].key), NULL);
-	json_object_foreach((json_t *)malformed, key, value)
-	{
-		labels[1] = key;
-		prom_sample(out, &mal, value, labels);
-	}
-}
-
-static void
-prom_members(FILE *out, const json_t *stats)
-{
-	struct family fams[] = {
-		{"allowed", "gnn_member_allowed_total", "counter",
-		 "Packets to blocked ports from the member's mail servers.", false},
-		{"blocked", "gnn_member_blocked_total", "counter",
-		 "Packets to blocked ports dropped from the member's hosts.", false},
-		{"would_block", "gnn_member_would_block_total", "counter",
-		 "Packets to blocked ports monitor mode let through.", false},
-	};
-	const json_t *members = json_object_get(stats, "members");
-	const char *labels[5] = {"member", NULL, "mode", NULL, NULL};
-	const json_t *m;
-	size_t f, i;
-
-	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
-		for (i = 0; i < json_array_size(members); i++) {
-			m = json_array_get(members, i);
-			labels[1] = or_dash(str_field(m, "name"));
-			labels[3] = or_dash(str_field(m, "mode"));
-			prom_sample(out, &fams[f], json_object_get(m, fams[f].key), labels);
-		}
-	}
-}
-
-void
-view_prometheus(FILE *out, const json_t *stats)
-{
-	prom_scalars(out, stats);
-	prom_ports(out, stats);
-	prom_totals(out, stats);
-	prom_members(out, stats);
 }
 
 /* ---- top ---- */

@@ -20,9 +20,6 @@
  */
 void view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt);
 
-/* One stats snapshot in Prometheus text exposition format. */
-void view_prometheus(FILE *out, const json_t *stats);
-
 /* The "top" reply as a table. */
 void view_top(FILE *out, const json_t *top);
 

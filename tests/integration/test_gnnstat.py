@@ -66,17 +66,21 @@ class FakeGnnd:
         if self.restart_at is not None and t >= self.restart_at:
             base = t - self.restart_at + 1
             started = STARTED + 500
-        members = [{"name": n, "mode": mode, **{k: 1000 + v * base for k, v in steps.items()}}
+        # Fields no gnnstat knows yet ("future_*"): fields are only ever added.
+        members = [{"name": n, "mode": mode, "future_list": [1, 2],
+                    **{k: 1000 + v * base for k, v in steps.items()}}
                    for n, (mode, steps) in MEMBER_STEPS.items()]
         if self.weird:
             members.append({"name": WEIRD_MEMBER, "mode": "off", "allowed": 1,
                             "blocked": 2, "would_block": 3})
         ports = []
         for name, role in (("net_af_packet0", "inside"), ("net_af_packet1", "outside")):
-            port = {"name": name, "role": role, "link_up": role == "inside"}
+            port = {"name": name, "role": role, "link_up": role == "inside",
+                    "future_counter": 3}
             port.update({k: 5000 + v * base for k, v in PORT_STEPS.items()})
             ports.append(port)
         obj = {
+            "api_version": 1, "future_number": 7, "future_object": {"a": [1, {"b": None}]},
             "generation": 3, "reloads": 2, "reload_failures": 1,
             "last_error": "/etc/gnn/gnn.conf:12: bad CIDR \"198.18.0.1/33\"",
             "last_reload": STARTED + 60.5,
@@ -84,7 +88,8 @@ class FakeGnnd:
             "mbufs_in_use": 1234,
             "time": started + 100.0 + TIME_STEP * base,
             "ports": ports,
-            "totals": {k: 10000 + v * base for k, v in TOTAL_STEPS.items()},
+            "totals": dict({k: 10000 + v * base for k, v in TOTAL_STEPS.items()},
+                           future_total=4),
             "malformed": {k: 7 + v * base for k, v in MALFORMED_STEPS.items()},
             "members": members,
         }
@@ -364,6 +369,9 @@ def test_prometheus(fake, sock):
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
     s = parse_prometheus(r.stdout)
     last = fake.last_stats
+    check(sample(s, "gnn_up") == 1, "gnnd answered: gnn_up 1")
+    check(0 <= sample(s, "gnn_scrape_duration_seconds") < 5, "scrape duration")
+    check(sample(s, "gnn_start_time_seconds") == STARTED, "start time")
     check(sample(s, "gnn_generation") == 3, "generation")
     check(sample(s, "gnn_reloads_total") == 2, "reloads")
     check(sample(s, "gnn_reload_failures_total") == 1, "reload failures")
@@ -372,11 +380,20 @@ def test_prometheus(fake, sock):
     check(sample(s, "gnn_port_rx_packets_total", port="net_af_packet0", role="inside")
           == p0["rx_packets"], "port rx")
     check(sample(s, "gnn_port_link_up", port="net_af_packet1", role="outside") == 0, "link")
-    m0 = last["members"][0]
-    for k in ("allowed", "blocked", "would_block"):
-        check(sample(s, "gnn_member_%s_total" % k, member="example-college", mode="enforce")
-              == m0[k], "member %s" % k)
-    check(sample(s, "gnn_member_would_block_total", member=WEIRD_MEMBER, mode="off") == 3,
+    for m in last["members"]:
+        for k in ("allowed", "blocked", "would_block"):
+            check(sample(s, "gnn_member_%s_total" % k, member=m["name"]) == m[k],
+                  "member %s %s" % (m["name"], k))
+    # The mode is a gauge of its own: a switch to enforce keeps the counter series.
+    modes = {"off": 0, "monitor": 1, "enforce": 2}
+    for m in last["members"]:
+        check(sample(s, "gnn_member_mode", member=m["name"]) == modes[m["mode"]],
+              "mode of %s" % m["name"])
+    for name, labels in s:
+        if name.startswith("gnn_member_"):
+            check({k for k, _ in labels} == {"member"}, "%s labels %r" % (name, labels))
+        check("future" not in name, "unknown field %s became a metric" % name)
+    check(sample(s, "gnn_member_would_block_total", member=WEIRD_MEMBER) == 3,
           "escaped member name must round-trip")
     check('member="we\\"ird\\\\name\\nx"' in r.stdout, "label escaping")
     for reason, v in last["malformed"].items():
@@ -496,14 +513,19 @@ def test_timeout(fake, sock):
 def test_usage(fake, sock):
     for args in (["--bogus"], ["frobnicate"], ["-i", "0"], ["-i", "x"], ["-n", "0"],
                  ["-n", "-3"], ["--json", "--prometheus"], ["reload", "-m", "x"],
-                 ["top", "-i", "1"], ["top", "reload"], ["-s"]):
+                 ["top", "-i", "1"], ["top", "reload"], ["-s"], ["exporter"],
+                 ["--listen", "127.0.0.1:9617"], ["top", "--timeout", "1"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "--json"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "--timeout", "0"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "--prometheus"]):
         r = run(["-s", sock] + args)
         check(r.returncode == 2, "%r: exit %d" % (args, r.returncode))
         check("usage:" in r.stderr, "%r: no usage text" % args)
     r = run(["-h"])
     check(r.returncode == 0 and "usage:" in r.stdout, "-h")
     r = run(["--help"])
-    check(r.returncode == 0 and "--prometheus" in r.stdout, "--help")
+    check(r.returncode == 0 and "--prometheus" in r.stdout and "exporter --listen" in r.stdout,
+          "--help")
 
 
 TESTS = [test_json, test_rates, test_rates_count, test_rates_restart, test_tty,
