@@ -308,19 +308,15 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
  * hugepages and probes no device.
  */
 static int
-run_check(const char *prog, const struct gnnd_options *opt)
+run_check(char *prog, const struct gnnd_options *opt)
 {
+	/* rte_eal_init() takes char **: the arguments live in writable arrays. */
+	static char no_huge[] = "--no-huge", mem_flag[] = "-m", mem[] = "256",
+		    no_pci[] = "--no-pci", no_shconf[] = "--no-shconf",
+		    no_telemetry[] = "--no-telemetry", log_level[] = "--log-level=*:warning";
 	char prefix[64];
-	char *eal_argv[] = {(char *)(uintptr_t)prog,
-			    "--no-huge",
-			    "-m",
-			    "256",
-			    "--no-pci",
-			    "--no-shconf",
-			    "--no-telemetry",
-			    "--log-level=*:warning",
-			    prefix,
-			    NULL};
+	char *eal_argv[] = {prog,      no_huge,	     mem_flag,	mem,	prefix,
+			    no_pci,    no_shconf,    no_telemetry, log_level, NULL};
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;

@@ -509,7 +509,9 @@ run_config(struct frames *fr, unsigned int n_members, double seconds, struct con
 
 	memset(res, 0, sizeof(*res));
 	res->members = n_members;
-	ctx.rs = build_policy(n_members, res);
+	struct gnn_ruleset *rs = build_policy(n_members, res);
+
+	ctx.rs = rs;
 	make_frames(fr, n_members);
 	check_verdicts(&ctx, per_verdict);
 
@@ -542,7 +544,7 @@ run_config(struct frames *fr, unsigned int n_members, double seconds, struct con
 	printf("  parse + judge (no cache):  %7.2f Mpps %7.2f ns/pkt %7.1f cycles/pkt\n",
 	       res->uncached.mpps, res->uncached.ns_per_pkt, res->uncached.cycles_per_pkt);
 	fflush(stdout);
-	gnn_ruleset_free((struct gnn_ruleset *)ctx.rs);
+	gnn_ruleset_free(rs);
 }
 
 int

@@ -18,13 +18,18 @@ void
 bench_eal_init(const char *prog, const char *prefix)
 {
 	char file_prefix[64];
-	char *argv[] = {
-		(char *)prog, "--no-huge",	"-m",
-		"512",	      "--no-pci",	"--no-shconf",
-		file_prefix,  "--no-telemetry", "--log-level=*:warning",
+	const char *args[] = {
+		prog,	     "--no-huge",      "-m",
+		"512",	     "--no-pci",       "--no-shconf",
+		file_prefix, "--no-telemetry", "--log-level=*:warning",
 	};
+	char *argv[RTE_DIM(args)];
 
 	snprintf(file_prefix, sizeof(file_prefix), "--file-prefix=%s", prefix);
+	/* rte_eal_init() takes char **: give it copies it may keep. */
+	for (size_t i = 0; i < RTE_DIM(args); i++)
+		if ((argv[i] = strdup(args[i])) == NULL)
+			rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init failed\n");
 }

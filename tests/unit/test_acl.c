@@ -412,7 +412,7 @@ build(struct gnn_policy *policy, uint64_t generation, const char *file, int line
 static int
 eal_setup(void **state)
 {
-	char *argv[] = {
+	static const char *const args[] = {
 		"test_acl",
 		"--no-huge",
 		"-m",
@@ -423,8 +423,12 @@ eal_setup(void **state)
 		"--no-telemetry",
 		"--log-level=*:warning",
 	};
+	char *argv[RTE_DIM(args)];
 
 	(void)state;
+	/* rte_eal_init() takes char **: give it copies it may keep. */
+	for (size_t i = 0; i < RTE_DIM(args); i++)
+		assert_non_null(argv[i] = strdup(args[i]));
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
 		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
