@@ -24,6 +24,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "gnnd.h"
+#include "notify.h"
 #include "proto/gnn_proto.h"
 
 RTE_LOG_REGISTER(gnn_logtype_ctrl, gnn.ctrl, INFO);
@@ -312,9 +313,11 @@ gnn_ctrl_reload(json_t **reply)
 {
 	struct gnn_ruleset *on[RTE_MAX_NUMA_NODES];
 	json_t *errors = json_array();
-	struct gnn_ruleset *rs = load_next(errors, on);
+	struct gnn_ruleset *rs;
 	json_t *result;
 
+	gnn_notify_reloading();
+	rs = load_next(errors, on);
 	if (rs == NULL) {
 		result = reload_failed(errors);
 	} else {
@@ -331,6 +334,7 @@ gnn_ctrl_reload(json_t **reply)
 		result =
 			json_pack("{s:b, s:I}", "ok", 1, "generation", (json_int_t)ctrl.generation);
 	}
+	gnn_notify_reloaded();
 	if (reply != NULL)
 		*reply = result;
 	else
@@ -367,6 +371,7 @@ gnn_ctrl_run(void)
 		return rc;
 	GNN_LOG(INFO, "ready: generation %" PRIu64 ", %u worker(s), socket %s", ctrl.generation,
 		gnnd.n_workers, gnnd.opt.socket_path);
+	gnn_notify_ready();
 	while (!__atomic_load_n(&gnnd.quit, __ATOMIC_RELAXED)) {
 		bool signalled = false;
 		time_t t;
@@ -375,6 +380,7 @@ gnn_ctrl_run(void)
 		if (signalled)
 			handle_signals();
 		gnn_top_drain();
+		gnn_notify_watchdog();
 		t = time(NULL);
 		if (t != last_link_check) {
 			gnn_ports_watch_links();

@@ -46,6 +46,8 @@ struct gnn_worker {
 	int running;					  /* worker: w, ctrl: r (atomic) */
 	struct gnn_lcore_stats stats __rte_cache_aligned; /* worker: rw, ctrl: ro */
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
+	/* The watchdog's heartbeat. worker: w once per loop, ctrl: r (relaxed) */
+	uint64_t loops;
 } __rte_cache_aligned;
 
 struct gnn_port {

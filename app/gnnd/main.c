@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "gnnd.h"
+#include "notify.h"
 #include "proto/gnn_proto.h"
 
 RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
@@ -367,6 +368,7 @@ main(int argc, char **argv)
 	int eal_argc, app_start, rc;
 	char **app_argv;
 
+	gnn_notify_init();
 	/* Application options first: --check must not need EAL's resources. */
 	split_args(argc, argv, &eal_argc, &app_start);
 	app_argv = calloc((size_t)(argc - app_start + 2), sizeof(*app_argv));
@@ -412,6 +414,7 @@ main(int argc, char **argv)
 	workers_launch();
 
 	rc = gnn_ctrl_run();
+	gnn_notify_stopping();
 
 	__atomic_store_n(&gnnd.quit, 1, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

@@ -18,6 +18,7 @@
 #include <rte_ring_elem.h>
 
 #include "gnnd.h"
+#include "notify.h"
 
 _Static_assert(GNN_BURST <= GNN_RULESET_MAX_BURST, "a burst is classified in one go");
 _Static_assert(RTE_MAX_ETHPORTS <= GNN_STATS_MAX_PORTS, "port counters are indexed by port id");
@@ -135,6 +136,8 @@ gnn_worker_main(void *arg)
 			poll_unit(w, rs, &w->units[u]);
 		/* The ruleset read above is no longer referenced. */
 		rte_rcu_qsbr_quiescent(rcu, w->rcu_id);
+		GNN_TEST_STALL_POINT(w);
+		__atomic_store_n(&w->loops, w->loops + 1, __ATOMIC_RELAXED);
 	}
 
 	rte_rcu_qsbr_thread_offline(rcu, w->rcu_id);
