@@ -27,6 +27,7 @@ Prints "N passed, N failed".
 """
 
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -106,6 +107,11 @@ class Install:
         e["%s/gnn-hugepages" % self.libexecdir] = ("file", 0o755)
         return e
 
+    def has_libsystemd(self):
+        """Whether this build found libsystemd (gnnd then speaks sd_notify)."""
+        deps = json.loads((self.build / "meson-info/intro-dependencies.json").read_text())
+        return any(d["name"] == "libsystemd" for d in deps)
+
     def unit(self, name):
         return self.d("%s/%s" % (self.unitdir, name)).read_text()
 
@@ -171,13 +177,15 @@ def check_unit_paths(inst):
           "no ExecStartPre=%s/bin/gnnd --check -f %s: %r" % (p, conf, pre))
     check(values(u, "ExecReload") == ["%s/bin/gnnstat -s %s reload" % (p, sock)],
           "ExecReload=%r, expected gnnstat reload on %s" % (values(u, "ExecReload"), sock))
-    for key, want in (("Type", "notify"), ("NotifyAccess", "main"),
+    notify = inst.has_libsystemd()
+    for key, want in (("Type", "notify" if notify else "simple"), ("NotifyAccess", "main"),
                       ("Restart", "on-failure"), ("RuntimeDirectory", "gnn"),
                       ("LimitMEMLOCK", "infinity"), ("WantedBy", "multi-user.target")):
         check(values(u, key) == [want], "gnnd.service %s=%r, expected %s" %
               (key, values(u, key), want))
     wd = values(u, "WatchdogSec")
-    check(len(wd) == 1 and re.fullmatch(r"[1-9]\d*s?", wd[0]), "WatchdogSec=%r" % wd)
+    check(len(wd) == 1 and re.fullmatch(r"[1-9]\d*s?", wd[0]) if notify else wd == [],
+          "WatchdogSec=%r (libsystemd %s)" % (wd, "found" if notify else "not found"))
     check(sock.startswith("/run/gnn/"), "socket %s not under RuntimeDirectory /run/gnn" % sock)
 
     e = inst.unit("gnn-exporter.service")
