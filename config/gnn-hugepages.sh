@@ -41,11 +41,13 @@ else
 	knob=/proc/sys/vm/nr_hugepages
 fi
 
-have=$(cat "$knob")
-if [ "$have" -lt "$pages" ]; then
+before=$(cat "$knob")
+if [ "$before" -lt "$pages" ]; then
 	echo "$pages" >"$knob" || die "cannot write $knob"
 	have=$(cat "$knob")
 	if [ "$have" -lt "$pages" ]; then
+		# Give back what a partial reservation took from the system.
+		echo "$before" >"$knob" || true
 		die "only $have of $pages hugepages of ${size_kb} kB could be reserved${node:+ on node $node}" \
 			"(memory is fragmented): reserve them at boot, e.g. hugepages=$pages on the kernel command line"
 	fi

@@ -153,15 +153,59 @@ gnn_notify_ready(void)
 	notify("READY=1\nSTATUS=%s", nt.status);
 }
 
+/*
+ * Compare every launched worker's loop counter with the last check: true
+ * if all moved. Logs and reports (STATUS=) a worker that stops and one that
+ * moves again.
+ */
+static bool
+workers_moving(uint64_t now)
+{
+	int stalled = -1;
+
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		const struct gnn_worker *w = gnnd.workers[i];
+		uint64_t loops;
+
+		if (w->n_units == 0)
+			continue; /* never launched */
+		loops = __atomic_load_n(&w->loops, __ATOMIC_RELAXED);
+		if (loops == nt.seen[i] && stalled < 0)
+			stalled = (int)i;
+		nt.seen[i] = loops;
+	}
+	if (stalled < 0 && nt.stalled >= 0) {
+		GNN_LOG(NOTICE, "worker lcore %u loops again: watchdog fed",
+			gnnd.workers[nt.stalled]->lcore_id);
+		notify("STATUS=%s", nt.status);
+	} else if (stalled >= 0 && nt.stalled < 0) {
+		unsigned int lcore = gnnd.workers[stalled]->lcore_id;
+
+		GNN_LOG(ERR,
+			"worker lcore %u has not looped for %" PRIu64
+			" ms: watchdog not fed, systemd will restart gnnd",
+			lcore, (now - nt.last_check_us) / 1000);
+		notify("STATUS=worker lcore %u stalled: watchdog not fed", lcore);
+	}
+	nt.stalled = stalled;
+	nt.last_check_us = now;
+	return stalled < 0;
+}
+
 void
 gnn_notify_reloading(void)
 {
-	/* A reload holds the control lcore: feed the watchdog first, so a build
-	 * gets the whole interval. MONOTONIC_USEC: newer systemd wants it. */
+	uint64_t now = monotonic_us();
+	bool feed = false;
+
+	/* A reload holds the control lcore: feed the watchdog first, so that a
+	 * build gets the whole interval, if every worker moved since the last
+	 * check (a millisecond is thousands of loops; sooner, that check holds). */
+	if (nt.watchdog_us != 0)
+		feed = now - nt.last_check_us >= 1000 ? workers_moving(now) : nt.stalled < 0;
+	/* MONOTONIC_USEC: newer systemd wants it with RELOADING=1. */
 	notify("RELOADING=1\nSTATUS=reloading %s\nMONOTONIC_USEC=%" PRIu64 "%s",
-	       gnnd.opt.config_path, monotonic_us(), nt.watchdog_us ? "\nWATCHDOG=1" : "");
-	if (nt.watchdog_us)
-		nt.last_check_us = monotonic_us();
+	       gnnd.opt.config_path, now, feed ? "\nWATCHDOG=1" : "");
 }
 
 void
@@ -181,42 +225,12 @@ void
 gnn_notify_watchdog(void)
 {
 	uint64_t now;
-	int stalled = -1;
 
 	if (nt.watchdog_us == 0)
 		return;
 	now = monotonic_us();
-	if (now - nt.last_check_us < nt.watchdog_us / 2)
-		return;
-	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
-		const struct gnn_worker *w = gnnd.workers[i];
-		uint64_t loops;
-
-		if (w->n_units == 0)
-			continue; /* never launched */
-		loops = __atomic_load_n(&w->loops, __ATOMIC_RELAXED);
-		if (loops == nt.seen[i] && stalled < 0)
-			stalled = (int)i;
-		nt.seen[i] = loops;
-	}
-	if (stalled < 0) {
-		if (nt.stalled >= 0) {
-			GNN_LOG(NOTICE, "worker lcore %u loops again: watchdog fed",
-				gnnd.workers[nt.stalled]->lcore_id);
-			notify("STATUS=%s", nt.status);
-		}
+	if (now - nt.last_check_us >= nt.watchdog_us / 2 && workers_moving(now))
 		notify("WATCHDOG=1");
-	} else if (nt.stalled < 0) {
-		unsigned int lcore = gnnd.workers[stalled]->lcore_id;
-
-		GNN_LOG(ERR,
-			"worker lcore %u has not looped for %" PRIu64
-			" ms: watchdog not fed, systemd will restart gnnd",
-			lcore, (now - nt.last_check_us) / 1000);
-		notify("STATUS=worker lcore %u stalled: watchdog not fed", lcore);
-	}
-	nt.stalled = stalled;
-	nt.last_check_us = now;
 }
 
 /* ---- log priorities for the journal ---- */

@@ -283,10 +283,15 @@ def check_hugepages_helper(inst):
               "gnn-hugepages %s: exit %d, %r" % (" ".join(args), p.returncode, p.stderr))
     with open("/proc/mounts") as f:
         mounted = any(line.split()[2] == "hugetlbfs" for line in f)
-    if mounted:  # then a zero reservation changes nothing on this machine
-        p = run(helper, "0", check_rc=False)
-        check(p.returncode == 0 and not p.stdout + p.stderr,
-              "gnn-hugepages 0: exit %d, %r" % (p.returncode, p.stdout + p.stderr))
+    if mounted:  # then asking for what is reserved already changes nothing here
+        knob = Path("/sys/devices/system/node/node0/hugepages/hugepages-%skB/nr_hugepages" %
+                    re.search(r"Hugepagesize:\s*(\d+)", Path("/proc/meminfo").read_text())[1])
+        have = Path("/proc/sys/vm/nr_hugepages").read_text().strip()
+        for args in (["0"], [have]) + (([knob.read_text().strip(), "0"],) if knob.exists() else ()):
+            p = run(helper, *args, check_rc=False)
+            check(p.returncode == 0 and not p.stdout + p.stderr,
+                  "gnn-hugepages %s: exit %d, %r" % (" ".join(args), p.returncode,
+                                                    p.stdout + p.stderr))
 
 
 def main():
