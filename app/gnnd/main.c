@@ -34,6 +34,7 @@
 #include "control/counters.h"
 #include "control/ctrl.h"
 #include "control/loop.h"
+#include "control/notify.h"
 #include "control/ports.h"
 #include "control/report.h"
 #include "control/rules.h"
@@ -315,8 +316,8 @@ run_check(char *prog, const struct gnnd_options *opt)
 		    no_pci[] = "--no-pci", no_shconf[] = "--no-shconf",
 		    no_telemetry[] = "--no-telemetry", log_level[] = "--log-level=*:warning";
 	char prefix[64];
-	char *eal_argv[] = {prog,      no_huge,	     mem_flag,	mem,	prefix,
-			    no_pci,    no_shconf,    no_telemetry, log_level, NULL};
+	char *eal_argv[] = {prog,   no_huge,   mem_flag,     mem,	prefix,
+			    no_pci, no_shconf, no_telemetry, log_level, NULL};
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 	struct gnn_diag diag = {0};
 	struct gnn_policy *policy;
@@ -509,6 +510,8 @@ main(int argc, char **argv)
 	bool builder_running;
 	char **app_argv;
 
+	/* Before EAL logs anything: under systemd, lines go to the journal with priorities. */
+	gnn_notify_init();
 	/* Application options first: --check must not need EAL's resources. */
 	split_args(argc, argv, &eal_argc, &app_start);
 	if (app_start == argc && misplaced_option(argc, argv))
@@ -573,8 +576,11 @@ main(int argc, char **argv)
 	if (rc == 0) {
 		GNN_LOG(INFO, "ready: generation %" PRIu64 ", %u worker(s), socket %s",
 			gnn_rules_active()->generation, gnnd.n_workers, gnnd.opt.socket_path);
+		/* Ready means forwarding and answering: the socket accepts now. */
+		gnn_notify_ready();
 		gnn_loop_run();
 	}
+	gnn_notify_stopping();
 
 	workers_stop();
 	gnn_sources_flush_workers();

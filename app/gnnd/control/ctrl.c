@@ -8,6 +8,7 @@
 
 #include "control/ctrl.h"
 #include "control/loop.h"
+#include "control/notify.h"
 #include "control/ports.h"
 #include "control/rules.h"
 #include "gnnd.h"
@@ -16,6 +17,7 @@ RTE_LOG_REGISTER(gnn_logtype_ctrl, gnn.ctrl, INFO);
 #define GNN_LOGTYPE gnn_logtype_ctrl
 
 #define LINK_WATCH_MS 1000
+#define WATCHDOG_MS   100 /* gnn_notify_watchdog() wants at least this often */
 
 static int signal_fd = -1;
 
@@ -47,6 +49,13 @@ watch_links(void *arg)
 	gnn_ports_watch_links();
 }
 
+static void
+feed_watchdog(void *arg)
+{
+	RTE_SET_USED(arg);
+	gnn_notify_watchdog();
+}
+
 int
 gnn_ctrl_init(void)
 {
@@ -65,6 +74,8 @@ gnn_ctrl_init(void)
 	rc = gnn_loop_add_fd(signal_fd, EPOLLIN, on_signal, NULL);
 	if (rc == 0)
 		rc = gnn_loop_add_timer(LINK_WATCH_MS, watch_links, NULL);
+	if (rc == 0)
+		rc = gnn_loop_add_timer(WATCHDOG_MS, feed_watchdog, NULL);
 	return rc;
 }
 

@@ -29,6 +29,7 @@
 #include "control/api.h"
 #include "control/counters.h"
 #include "control/loop.h"
+#include "control/notify.h"
 #include "control/ports.h"
 #include "control/rules.h"
 #include "control/slots.h"
@@ -237,10 +238,14 @@ start_build(const char *path, bool dry_run)
 	b->sockets = dry_run ? UINT64_C(1) << gnnd.socket_id : rules.sockets;
 	b->running = rules.on[gnnd.socket_id]->policy;
 	rules.job = b;
+	if (!dry_run)
+		gnn_notify_reloading();
 	rc = pthread_create(&rules.thread, NULL, builder_main, b);
 	if (rc != 0) {
 		rules.job = NULL;
 		build_free(b);
+		if (!dry_run)
+			gnn_notify_reloaded();
 		return -rc;
 	}
 	pthread_setname_np(rules.thread, "gnn-build");
@@ -339,6 +344,7 @@ finish_reload(struct build *b)
 		result = json_pack("{s:b, s:I}", "ok", 1, "generation",
 				   (json_int_t)rules.generation);
 	}
+	gnn_notify_reloaded();
 	for (unsigned int i = 0; i < b->n_waiting; i++)
 		gnn_api_answer(b->waiting[i], json_incref(result));
 	json_decref(result);

@@ -15,6 +15,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
@@ -171,6 +172,13 @@ gnn_worker_main(void *arg)
 		__atomic_store_n(&w->loops, w->loops + 1, __ATOMIC_RELAXED);
 		/* The ruleset read above is no longer referenced. */
 		rte_rcu_qsbr_quiescent(rcu, w->rcu_id);
+#ifdef GNN_TEST_HOOKS
+		/* The watchdog test's stuck worker: spins without looping until stopped. */
+		if (unlikely(w->test_stall_tsc != 0 &&
+			     now >= __atomic_load_n(&w->test_stall_tsc, __ATOMIC_ACQUIRE)))
+			while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED))
+				rte_pause();
+#endif
 	}
 
 	rte_rcu_qsbr_thread_offline(rcu, w->rcu_id);

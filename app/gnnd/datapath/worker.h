@@ -52,6 +52,9 @@ struct gnn_worker {
 	struct gnn_ruleset *ruleset __rte_cache_aligned;
 	int quit;	    /* worker: ro, ctrl: rw */
 	uint64_t flush_req; /* worker: ro, ctrl: rw: send every pending record now */
+#ifdef GNN_TEST_HOOKS
+	uint64_t test_stall_tsc; /* worker: ro, ctrl: rw: test builds stop looping from then */
+#endif
 
 	/* worker: rw, ctrl: ro */
 	int running __rte_cache_aligned;
