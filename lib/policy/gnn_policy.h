@@ -88,7 +88,9 @@ struct gnn_policy {
 	 */
 	unsigned int n_files;
 	char **files;
-	char *members_dir; /* as used (relative to the main file's directory), or NULL */
+	/* The directory read: members_dir, put after the main file's directory when relative; or
+	 * NULL */
+	char *members_dir;
 	unsigned int n_blocked_ports;
 	uint16_t *blocked_ports; /* sorted, unique */
 	unsigned int n_port_pairs;
@@ -129,7 +131,9 @@ typedef bool (*gnn_port_exists_fn)(const char *name, void *arg);
  * The file is opened without blocking and read whole only when it is a
  * regular file of at most GNN_POLICY_FILE_MAX bytes ("FILE: reason"
  * otherwise); its text must be UTF-8 without NUL bytes; an integer that
- * libconfig would truncate (4294967321 without an L suffix) is an error.
+ * libconfig would truncate (4294967321 without an L suffix) is an error,
+ * and so are @include, lists and groups nested more than 64 deep and groups
+ * of more than 64 settings (lib/policy/policy_text.c says why).
  * With members_dir set, each *.conf file there is read the same way, in
  * name order, and its members are added after the main file's; their
  * messages name that file.

@@ -141,10 +141,11 @@ policy_read_file(const char *path, size_t limit, char **text, size_t *len, char 
 too_large:
 	err = EFBIG;
 	if (n > (size_t)st.st_size)
-		snprintf(why, why_size, "too large (more than %zu bytes, the limit)", limit);
+		snprintf(why, why_size, "too large (it grew past %zu bytes while read: %zu MiB)",
+			 limit, limit >> 20);
 	else
-		snprintf(why, why_size, "too large (%jd bytes, at most %zu)", (intmax_t)st.st_size,
-			 limit);
+		snprintf(why, why_size, "too large (%jd bytes, at most %zu: %zu MiB)",
+			 (intmax_t)st.st_size, limit, limit >> 20);
 	goto free_buf;
 nomem:
 	err = ENOMEM;

@@ -138,7 +138,11 @@ def main():
     except ValueError as e:
         ap.error(str(e))
     if args.output == "-":
-        write(sys.stdout, layout, args.mode, args.inside, args.outside)
+        try:
+            write(sys.stdout, layout, args.mode, args.inside, args.outside)
+        except BrokenPipeError:  # | head: the rest is not wanted
+            sys.stderr.close()
+            return 0
     else:
         with open(args.output, "w", encoding="ascii", newline="\n") as f:
             write(f, layout, args.mode, args.inside, args.outside)

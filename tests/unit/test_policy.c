@@ -1396,7 +1396,7 @@ test_size_limit(void **state)
 	assert_null(gnn_policy_load(path, NULL, NULL, &d));
 	assert_int_equal(errno, EFBIG);
 	expect_counts(&d, 1, 0);
-	snprintf(want, sizeof(want), "%s: too large (%u bytes, at most %u)", path,
+	snprintf(want, sizeof(want), "%s: too large (%u bytes, at most %u: 64 MiB)", path,
 		 GNN_POLICY_FILE_MAX + 1, GNN_POLICY_FILE_MAX);
 	assert_string_equal(d.errors[0], want);
 	gnn_diag_clear(&d);
