@@ -282,10 +282,11 @@ check_options(const struct gnnd_options *opt)
 static void
 print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 {
-	unsigned int modes[3] = {0}, nets = 0, servers = 0;
+	unsigned int modes[3] = {0}, rejects = 0, nets = 0, servers = 0;
 
 	for (unsigned int m = 0; m < p->n_members; m++) {
 		modes[p->members[m].mode]++;
+		rejects += p->members[m].action == GNN_ACTION_REJECT;
 		nets += p->members[m].n_networks;
 		servers += p->members[m].n_mail_servers;
 	}
@@ -296,11 +297,17 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 	for (unsigned int i = 0; i < p->n_port_pairs; i++)
 		printf("    inside %s <-> outside %s\n", p->port_pairs[i].inside,
 		       p->port_pairs[i].outside);
-	printf("  members: %u (%u enforce, %u monitor, %u off), %u networks, %u mail servers\n",
+	if (p->members_dir != NULL)
+		printf("  members_dir %s: %u member file(s)\n", p->members_dir,
+		       p->n_files > 0 ? p->n_files - 1 : 0);
+	printf("  members: %u (%u enforce, %u monitor, %u off; %u reject), %u networks, "
+	       "%u mail servers\n",
 	       p->n_members, modes[GNN_MODE_ENFORCE], modes[GNN_MODE_MONITOR], modes[GNN_MODE_OFF],
-	       nets, servers);
-	printf("  rules: %u IPv4, %u IPv6; ACL memory %.1f MiB; classify %s\n", rs->n_rules4,
-	       rs->n_rules6, (double)rs->acl_memory / (1 << 20),
+	       rejects, nets, servers);
+	if (p->ipfix.enabled)
+		printf("  ipfix: to %s every %u s\n", p->ipfix.collector, p->ipfix.interval);
+	printf("  rules: %u IPv4, %u IPv6; ACL memory %.1f KiB; classify %s\n", rs->n_rules4,
+	       rs->n_rules6, (double)rs->acl_memory / 1024,
 	       rs->classify_alg != NULL ? rs->classify_alg : "default");
 }
 

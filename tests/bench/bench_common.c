@@ -68,7 +68,7 @@ bench_policy_text(unsigned int n)
 	size_t cap = 256 + (size_t)n * 320, len = 0;
 	char *text = malloc(cap);
 
-	if (text == NULL || n > GNN_MAX_MEMBERS)
+	if (text == NULL || n > BENCH_MAX_MEMBERS)
 		rte_exit(EXIT_FAILURE, "cannot generate a policy of %u members\n", n);
 	len += snprintf(text + len, cap - len,
 			"blocked_ports = [ 25 ];\n"

@@ -15,6 +15,7 @@
 #include "policy/gnn_policy.h"
 
 #define BENCH_SERVER_A 25
+#define BENCH_MAX_MEMBERS 1024 /* what the address plan below holds */
 #define BENCH_SERVER_B 26
 
 /* rte_eal_init with the test arguments; exits on failure. */
@@ -32,7 +33,7 @@ double bench_case_seconds(double dflt);
 /* Mode of generated member i. */
 enum gnn_mode bench_member_mode(unsigned int i);
 
-/* libconfig text of a policy with n members (n <= 1024); free() it. */
+/* libconfig text of a policy with n members (n <= BENCH_MAX_MEMBERS); free() it. */
 char *bench_policy_text(unsigned int n);
 
 /* Load the text; exits with the diagnostics on failure. */

@@ -385,7 +385,7 @@ def policies():
     p["err-members-missing"] = "blocked_ports = [ 25 ];\n" + PORTS
     p["err-members-not-list"] = conf([M1]).replace("members = (", "members = { m = (") \
         .replace("\n);\n", "\n); };\n")
-    p["err-members-too-many"] = conf(["{}"] * 1025)
+    p["err-members-1025-empty"] = conf(["{}"] * 1025)
     p["err-member-not-group"] = conf([M1, '"library"', "( 1 )"])
     p["err-member-name"] = conf([
         '  { mode = "enforce"; networks = [ "192.0.2.0/24" ]; }',
@@ -421,12 +421,48 @@ def policies():
     p["warn-server-in-other-member"] = conf([
         member("isp", ["198.18.0.0/15"], ["198.19.0.25"]),
         member("customer", ["198.19.0.0/16"])])
+    p["ok-action-ipfix"] = conf([
+        member("a", ["192.0.2.0/25"]).replace("  }", '    action = "reject";\n  }'),
+        member("b", ["192.0.2.128/25"]).replace("  }", '    action = "drop";\n  }')],
+        extra='ipfix = { collector = "192.0.2.200:4739"; interval = 10; };\n')
+    p["ok-ipfix-v6-default-interval"] = conf(
+        [M1], extra='ipfix = { collector = "[2001:db8::200]:4739"; };\n')
+    p["err-action"] = conf([
+        member("a", ["192.0.2.0/25"]).replace("  }", '    action = "Reject";\n  }'),
+        member("b", ["192.0.2.128/25"]).replace("  }", "    action = 1;\n  }")])
+    p["err-ipfix"] = conf([M1], extra=(
+        'ipfix = { collector = "2001:db8::1:4739"; interval = 0; intervall = 5; };\n'))
+    p["err-ipfix-not-group"] = conf([M1], extra='ipfix = "192.0.2.200:4739";\n')
+    p["err-ipfix-port"] = conf([M1], extra=(
+        'ipfix = { collector = "[2001:db8::1]:65536"; interval = 3601; };\n'))
+    p["err-integers-truncated"] = conf([M1], blocked=(
+        "( 25,\n 4294967321,\n 0x100000019,\n -2147483649,\n 99999999999999999999L,\n"
+        " 0x8000000000000000L, 1e5, .5, 0x1fLL )"))
+    p["err-include"] = conf([M1]) + '@include "other.conf"\n'
+    p["err-nesting"] = conf([M1], extra="x = " + "(" * 70 + "\n")
+    p["err-group-settings"] = conf([M1], extra="".join("s%d = %d;\n" % (i, i) for i in range(70)))
+    p["ok-comment-at-end"] = conf([M1]) + "# no newline after this"
+    p["warn-server-covers-network"] = conf([
+        member("a", ["198.18.0.0/15", "198.18.4.0/24"], ["198.18.4.0/23", "198.18.0.0/15"])])
+    p["warn-enforced-default"] = conf([member("all", ["0.0.0.0/0", "::/0"], ["192.0.2.25"])])
+    p["err-no-follow-on"] = conf([member("x", ["192.0.2.1/24"], ["192.0.2.25"])])
     p["err-many-kinds"] = (
         "blocked_ports = [ 25, 25, 0 ];\nports = ( { inside = \"a\"; } );\n"
         "members = ( { name = \"a\"; mode = \"x\"; networks = [ \"1.2.3.4/8\" ]; },\n"
         "  { name = \"a\"; networks = [ \"1.0.0.0/8\" ]; mail_servers = [ 3 ]; } );\n"
         "extra = 1;\n")
-    return [(k, v.encode()) for k, v in p.items()]
+    items = [(k, v.encode()) for k, v in p.items()]
+    # Bytes as a file may hold them: NULs, text that is no UTF-8, a BOM.
+    head = conf([M1]).encode()
+    items += [
+        ("err-nul-in-comment", head + b"#" + b"\0" * 64),
+        ("err-nul-in-string", head.replace(b'"college"', b'"col\0lege"')),
+        ("err-utf8-latin1", head + "# caf\xe9\n".encode("latin-1")),
+        ("err-utf8-overlong", head.replace(b'"college"', b'"\xc0\xafcollege"')),
+        ("err-utf8-surrogate", head + b"# \xed\xa0\x80\n"),
+        ("ok-utf8-bom", b"\xef\xbb\xbf" + head),
+    ]
+    return items
 
 
 # ---- output ---------------------------------------------------------------

@@ -6,6 +6,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -41,17 +45,23 @@ dump_diag(const struct gnn_diag *d)
 		print_error("  warning: %s\n", d->warnings[i]);
 }
 
-/* A message "t.conf:LINE: ...needle..." must be in msgs. */
+/*
+ * A message "NAME:LINE: ...needle..." ("NAME: ...needle..." for line 0)
+ * must be in msgs.
+ */
 static void
-expect_msg(const struct gnn_diag *d, bool error, int line, const char *needle, const char *file,
-	   int src_line)
+expect_msg_in(const struct gnn_diag *d, bool error, const char *name, int line, const char *needle,
+	      const char *file, int src_line)
 {
 	char *const *msgs = error ? d->errors : d->warnings;
 	unsigned int n = error ? d->n_errors : d->n_warnings;
-	char prefix[64];
+	char prefix[512];
 	size_t plen;
 
-	snprintf(prefix, sizeof(prefix), NAME ":%d: ", line);
+	if (line > 0)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", name, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", name);
 	plen = strlen(prefix);
 	for (unsigned int i = 0; i < n; i++) {
 		if (strncmp(msgs[i], prefix, plen) == 0 && strstr(msgs[i] + plen, needle) != NULL)
@@ -62,8 +72,19 @@ expect_msg(const struct gnn_diag *d, bool error, int line, const char *needle, c
 	_fail(file, src_line);
 }
 
+static void
+expect_msg(const struct gnn_diag *d, bool error, int line, const char *needle, const char *file,
+	   int src_line)
+{
+	expect_msg_in(d, error, NAME, line, needle, file, src_line);
+}
+
 #define expect_error(d, line, needle)	expect_msg(d, true, line, needle, __FILE__, __LINE__)
 #define expect_warning(d, line, needle) expect_msg(d, false, line, needle, __FILE__, __LINE__)
+#define expect_error_in(d, name, line, needle)                                                     \
+	expect_msg_in(d, true, name, line, needle, __FILE__, __LINE__)
+#define expect_warning_in(d, name, line, needle)                                                   \
+	expect_msg_in(d, false, name, line, needle, __FILE__, __LINE__)
 
 static void
 check_counts(const struct gnn_diag *d, unsigned int n_errors, unsigned int n_warnings,
@@ -867,10 +888,19 @@ test_err_members(void **state)
 		       "  { name = \"\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
 		       ");\n",
 		  4, "'name' of member #1 is empty");
-	/* Names go into JSON and labels: only printable UTF-8. */
+	/*
+	 * Names go into JSON and labels: only printable UTF-8. A raw byte
+	 * that is no UTF-8 is refused with the rest of the text; libconfig's
+	 * \x escape makes one inside the string.
+	 */
 	one_error(HEAD
 		  "members = (\n"
 		  "  { name = \"caf\xe9\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
+		  ");\n",
+		  4, "invalid UTF-8 (byte 0xe9");
+	one_error(HEAD
+		  "members = (\n"
+		  "  { name = \"caf\\xe9\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
 		  ");\n",
 		  4, "'name' of member #1 is not printable UTF-8 text");
 	one_error(HEAD "members = (\n"
@@ -879,7 +909,7 @@ test_err_members(void **state)
 		  4, "is not printable UTF-8 text");
 	one_error(HEAD
 		  "members = (\n"
-		  "  { name = \"\xc0\xafx\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
+		  "  { name = \"\\xc0\\xafx\"; mode = \"off\"; networks = [ \"192.0.2.0/24\" ]; }\n"
 		  ");\n",
 		  4, "is not printable UTF-8 text");
 	one_error(HEAD "members = (\n"
@@ -1025,7 +1055,7 @@ test_err_ports(void **state)
 static void
 test_err_too_many(void **state)
 {
-	size_t size = 128 * (GNN_MAX_MEMBERS + 2);
+	size_t size = 4096;
 	char *text = malloc(size);
 	size_t off;
 
@@ -1038,38 +1068,44 @@ test_err_too_many(void **state)
 					i ? "," : "", i, i);
 	snprintf(text + off, size - off, ");\nmembers = ( );\n");
 	one_error(text, 2, "too many port pairs (17, at most 16)");
+	free(text);
+}
 
-	off = (size_t)snprintf(text, size, HEAD "members = (\n");
-	for (int i = 0; i <= GNN_MAX_MEMBERS; i++)
-		off += (size_t)snprintf(text + off, size - off,
-					"%s{ name = \"m%d\"; mode = \"off\"; networks = [ "
-					"\"2001:db8:%x::/48\" ]; }\n",
-					i ? "," : "", i, i);
-	snprintf(text + off, size - off, ");\n");
-	one_error(text, 3, "too many members (1025, at most 1024)");
+/* No member limit: 5,000 in one file (tests/scale loads 100,000). */
+static void
+test_many_members(void **state)
+{
+	enum { N = 5000 };
+	size_t size = 160 * (N + 2);
+	char *text = malloc(size);
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+	char name[16];
+	size_t off;
 
-	/* Exactly the maximum loads. */
+	(void)state;
+	assert_non_null(text);
 	off = (size_t)snprintf(text, size, HEAD "members = (\n");
-	for (int i = 0; i < GNN_MAX_MEMBERS; i++)
+	for (int i = 0; i < N; i++)
 		off += (size_t)snprintf(
 			text + off, size - off,
 			"%s{ name = \"m%d\"; mode = \"enforce\"; networks = [ "
-			"\"198.18.%d.%d/28\" ]; mail_servers = [ \"198.18.%d.%d\" ]; "
+			"\"198.18.%d.%d/31\" ]; mail_servers = [ \"198.18.%d.%d\" ]; "
 			"}\n",
-			i ? "," : "", i, i / 16, i % 16 * 16, i / 16, i % 16 * 16 + 1);
+			i ? "," : "", i, i / 128, i % 128 * 2, i / 128, i % 128 * 2);
 	snprintf(text + off, size - off, ");\n");
-	{
-		struct gnn_diag d = {0};
-		struct gnn_policy *p = load_good(text, &d);
-
-		expect_counts(&d, 0, 0);
-		assert_int_equal(p->n_members, GNN_MAX_MEMBERS);
-		assert_int_equal(gnn_policy_find_member(p, "m1023"), 1023);
-		assert_string_equal(fmt(&p->members[1023].networks[0]), "198.18.63.240/28");
-		assert_string_equal(fmt(&p->members[1023].mail_servers[0]), "198.18.63.241");
-		gnn_policy_free(p);
-		gnn_diag_clear(&d);
+	p = load_good(text, &d);
+	expect_counts(&d, 0, 0);
+	assert_int_equal(p->n_members, N);
+	for (int i = 0; i < N; i += 499) {
+		snprintf(name, sizeof(name), "m%d", i);
+		assert_int_equal(gnn_policy_find_member(p, name), i);
 	}
+	assert_int_equal(gnn_policy_find_member(p, "m5000"), -1);
+	assert_string_equal(fmt(&p->members[N - 1].networks[0]), "198.18.39.14/31");
+	assert_string_equal(fmt(&p->members[N - 1].mail_servers[0]), "198.18.39.14");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
 	free(text);
 }
 
@@ -1249,6 +1285,951 @@ test_file_errors_name_path(void **state)
 	unlink(path);
 }
 
+/* ---- files on disk: helpers ------------------------------------------- */
+
+static double
+now_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A fresh directory of the test's own; rm_tree() removes it. */
+static void
+make_tmpdir(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/gnn-test-policy-%d-XXXXXX", (int)getpid());
+	assert_non_null(mkdtemp(dir));
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rm_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write len bytes to dir/name; the path goes to path (PATH_SIZE). */
+#define PATH_SIZE 512
+
+static void
+write_bytes(const char *dir, const char *name, const void *data, size_t len, char *path)
+{
+	char here[PATH_SIZE];
+	FILE *f;
+
+	if (path == NULL)
+		path = here;
+	snprintf(path, PATH_SIZE, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+write_text(const char *dir, const char *name, const char *text, char *path)
+{
+	write_bytes(dir, name, text, strlen(text), path);
+}
+
+/* ---- reading files ---------------------------------------------------- */
+
+static void
+test_fifo_and_devices_refused(void **state)
+{
+	char dir[64], path[PATH_SIZE], want[PATH_SIZE + 64];
+	struct gnn_diag d = {0};
+	double t0;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/gnn.conf", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+
+	/* No writer: a blocking open would hang here. */
+	t0 = now_seconds();
+	errno = 0;
+	assert_null(gnn_policy_load(path, NULL, NULL, &d));
+	assert_int_equal(errno, EINVAL);
+	assert_true(now_seconds() - t0 < 10);
+	expect_counts(&d, 1, 0);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", path);
+	assert_string_equal(d.errors[0], want);
+	gnn_diag_clear(&d);
+
+	assert_null(gnn_policy_load("/dev/null", NULL, NULL, &d));
+	assert_int_equal(errno, EINVAL);
+	expect_counts(&d, 1, 0);
+	assert_string_equal(d.errors[0], "/dev/null: not a regular file (a character device)");
+	gnn_diag_clear(&d);
+	rm_tree(dir);
+}
+
+static void
+test_size_limit(void **state)
+{
+	char dir[64], path[PATH_SIZE], want[PATH_SIZE + 64];
+	struct gnn_diag d = {0};
+	int fd;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	/* Sparse: one byte over the limit costs no disk space. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)GNN_POLICY_FILE_MAX + 1), 0);
+	close(fd);
+
+	errno = 0;
+	assert_null(gnn_policy_load(path, NULL, NULL, &d));
+	assert_int_equal(errno, EFBIG);
+	expect_counts(&d, 1, 0);
+	snprintf(want, sizeof(want), "%s: too large (%u bytes, at most %u: 64 MiB)", path,
+		 GNN_POLICY_FILE_MAX + 1, GNN_POLICY_FILE_MAX);
+	assert_string_equal(d.errors[0], want);
+	gnn_diag_clear(&d);
+
+	/* At the limit the file is read; its NULs are what is wrong then. */
+	assert_int_equal(truncate(path, (off_t)GNN_POLICY_FILE_MAX), 0);
+	assert_null(gnn_policy_load(path, NULL, NULL, &d));
+	assert_int_equal(errno, EINVAL);
+	expect_counts(&d, 1, 0);
+	expect_error_in(&d, path, 1, "NUL byte at offset 0");
+	gnn_diag_clear(&d);
+	rm_tree(dir);
+}
+
+/* "#" and 64,000 NULs took libconfig's FILE reader 13 s; now refused at once. */
+static void
+test_nul_bytes(void **state)
+{
+	static const char head[] = HEAD "members = ( );\n# after this, NULs\n#";
+	size_t len = sizeof(head) - 1 + 64000;
+	char *bytes = calloc(1, len);
+	char dir[64], path[PATH_SIZE], want[64];
+	struct gnn_diag d = {0};
+	double t0;
+
+	(void)state;
+	assert_non_null(bytes);
+	memcpy(bytes, head, sizeof(head) - 1);
+	make_tmpdir(dir, sizeof(dir));
+	write_bytes(dir, "nul.conf", bytes, len, path);
+	t0 = now_seconds();
+	assert_null(gnn_policy_load(path, NULL, NULL, &d));
+	print_message("  '#' and 64,000 NUL bytes refused in %.3f s\n", now_seconds() - t0);
+	assert_int_equal(errno, EINVAL);
+	expect_counts(&d, 1, 0);
+	expect_error_in(&d, path, 5, "NUL byte at offset");
+	gnn_diag_clear(&d);
+
+	/* The same bytes through the buffer API. */
+	assert_null(gnn_policy_load_buffer(bytes, len, NAME, NULL, NULL, &d));
+	expect_counts(&d, 1, 0);
+	snprintf(want, sizeof(want), "NUL byte at offset %zu", sizeof(head) - 1);
+	expect_error(&d, 5, want);
+	gnn_diag_clear(&d);
+
+	/* A NUL inside a string, where a C string would end early. */
+	{
+		static const char text[] = HEAD "members = ( { name = \"a\0b\"; mode = \"off\";\n"
+						"  networks = [ \"192.0.2.0/24\" ]; } );\n";
+
+		assert_null(gnn_policy_load_buffer(text, sizeof(text) - 1, NAME, NULL, NULL, &d));
+		expect_counts(&d, 1, 0);
+		expect_error(&d, 3, "NUL byte");
+		gnn_diag_clear(&d);
+	}
+	free(bytes);
+	rm_tree(dir);
+}
+
+static void
+test_invalid_utf8(void **state)
+{
+	static const struct {
+		const char *bytes;
+		const char *needle;
+	} bad[] = {
+		{"\xff", "byte 0xff"},
+		{"\xc0\xaf", "byte 0xc0"},	   /* overlong "/" */
+		{"\xe0\x80\xaf", "byte 0xe0"},	   /* overlong */
+		{"\xed\xa0\x80", "byte 0xed"},	   /* a surrogate */
+		{"\xf4\x90\x80\x80", "byte 0xf4"}, /* beyond U+10FFFF */
+		{"caf\xe9 au lait", "byte 0xe9"},  /* Latin-1 */
+		{"\xe2\x82", "byte 0xe2"},	   /* cut short by the newline */
+	};
+	char text[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* In a comment too: the whole file must be UTF-8. */
+		snprintf(text, sizeof(text), HEAD "# %s\nmembers = ( );\n", bad[i].bytes);
+		one_error(text, 3, bad[i].needle);
+		one_error(text, 3, "invalid UTF-8");
+	}
+
+	/* Valid UTF-8 anywhere, and a byte order mark, load. */
+	{
+		struct gnn_diag d = {0};
+		struct gnn_policy *p = load_good(
+			"\xef\xbb\xbf" HEAD "# \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7\n"
+			"members = ( { name = \"\xe2\x82\xac\"; mode = \"off\";\n"
+			"  networks = [ \"192.0.2.0/24\" ]; } );\n",
+			&d);
+
+		expect_counts(&d, 0, 0);
+		assert_string_equal(p->members[0].name, "\xe2\x82\xac");
+		assert_int_equal(p->members[0].line, 4);
+		gnn_policy_free(p);
+		gnn_diag_clear(&d);
+	}
+}
+
+/* What libconfig would take past its limits, or outside the bounded reader. */
+static void
+test_text_limits(void **state)
+{
+	char *text = malloc(65536);
+	size_t off;
+
+	(void)state;
+	assert_non_null(text);
+	one_error(HEAD "members = ( );\n"
+		       "@include \"other.conf\"\n", /* 4 */
+		  4, "@include is not supported; put members in files of members_dir");
+
+	off = (size_t)snprintf(text, 65536, HEAD "members = ( );\nx = ");
+	for (int i = 0; i < 65; i++)
+		off += (size_t)snprintf(text + off, 65536 - off, "(");
+	snprintf(text + off, 65536 - off, "\n");
+	one_error(text, 4, "lists and groups nested more than 64 deep");
+
+	/* 64 settings in a group is the most: libconfig's cost is quadratic. */
+	off = (size_t)snprintf(text, 65536, HEAD "members = ( );\nipfix = {\n");
+	for (int i = 0; i < 65; i++)
+		off += (size_t)snprintf(text + off, 65536 - off, "  s%d = 1;\n", i);
+	snprintf(text + off, 65536 - off, "};\n");
+	one_error(text, 69, "more than 64 settings in one group");
+	off = (size_t)snprintf(text, 65536, HEAD "members = ( );\n");
+	for (int i = 0; i < 62; i++)
+		off += (size_t)snprintf(text + off, 65536 - off, "s%d = 1;\n", i);
+	one_error(text, 65, "more than 64 settings in one group (at the top of the file)");
+	free(text);
+}
+
+/*
+ * The pre-scan must read the text as libconfig does: what is in strings
+ * and comments is no number, a line comment may end the file.
+ */
+static void
+test_text_like_libconfig(void **state)
+{
+	static const char text[] =
+		"# 4294967321 in a comment; \"quotes\" too\n"			   /* 1 */
+		"// 4294967321 // and here\n"					   /* 2 */
+		"/* 4294967321\n"						   /* 3 */
+		"   # \" */ blocked_ports = [ 25 ];\n"				   /* 4 */
+		"ports = ( { inside = \"in#0 4294967321\\\\\"; outside = "	   /* 5 */
+		"\"out\\\"0 /* 4294967321\"; } );\n"				   /* 5 */
+		"members = ( { name = \"a\\\"#b\"; mode = \"off\";\n"		   /* 6 */
+		"  networks = [ \"192.0.2.0/24\" ]; } ); # no newline at the end"; /* 7 */
+	struct gnn_diag d = {0};
+	struct gnn_policy *p = load_good(text, &d);
+
+	(void)state;
+	expect_counts(&d, 0, 0);
+	assert_int_equal(p->blocked_ports[0], 25);
+	assert_string_equal(p->port_pairs[0].inside, "in#0 4294967321\\");
+	assert_string_equal(p->port_pairs[0].outside, "out\"0 /* 4294967321");
+	assert_string_equal(p->members[0].name, "a\"#b");
+	assert_int_equal(p->members[0].line, 6);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* Line numbers after a block comment and strings over several lines. */
+	one_error("/*\n\n*/ blocked_ports = [ 25 ];\n"				/* 1-3 */
+		  "ports = ( { inside = \"a\"\n \"b\"; outside = \"c\"; } );\n" /* 4-5 */
+		  "members = ( { name = \"x\"; mode = \"on\";\n"		/* 6 */
+		  "  networks = [ \"192.0.2.0/24\" ]; } );\n",
+		  6, "unknown mode 'on'");
+	load_bad("blocked_ports = [ 25 ];\n"
+		 "ports = ( { inside = \"a\n\n\"; outside = \"c\"; } );\n"	       /* 2-4 */
+		 "members = ( );\n"						       /* 5 */
+		 "ipfix = { collector = \"192.0.2.1:1\"; interval = 4294967306; };\n", /* 6 */
+		 &d);
+	expect_counts(&d, 2, 1);
+	expect_error(&d, 2, "'inside' of port pair #1 is not printable UTF-8 text");
+	expect_error(&d, 6, "number 4294967306 is out of range");
+	gnn_diag_clear(&d);
+}
+
+/* libconfig's scanner is linear on text in memory: print what it costs. */
+static void
+test_large_comment_text(void **state)
+{
+	enum { SIZE = 10 << 20 };
+	static const char line[] = "# a comment line, as long as many; \"quotes\" 4294967321 #\n";
+	static const char tail[] = HEAD "members = ( );\n";
+	char *text = malloc(SIZE + sizeof(tail));
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+	size_t off = 0;
+	double t0;
+	int lines = 0;
+
+	(void)state;
+	assert_non_null(text);
+	while (off + sizeof(line) - 1 <= SIZE) {
+		memcpy(text + off, line, sizeof(line) - 1);
+		off += sizeof(line) - 1;
+		lines++;
+	}
+	memcpy(text + off, tail, sizeof(tail));
+	t0 = now_seconds();
+	p = load_good(text, &d);
+	print_message("  10 MB of comments: %.3f s\n", now_seconds() - t0);
+	expect_counts(&d, 0, 1);
+	expect_warning(&d, lines + 3, "'members' is empty");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* And of blanks. */
+	memset(text, ' ', SIZE);
+	for (size_t i = 99; i < SIZE; i += 100)
+		text[i] = '\n';
+	memcpy(text + SIZE, tail, sizeof(tail));
+	t0 = now_seconds();
+	p = load_good(text, &d);
+	print_message("  10 MB of blanks: %.3f s\n", now_seconds() - t0);
+	expect_warning(&d, SIZE / 100 + 3, "'members' is empty");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+	free(text);
+}
+
+/* ---- integers libconfig would misread ------------------------------- */
+
+static void
+test_integer_truncation(void **state)
+{
+	static const char *const rest = "ports = ( { inside = \"a\"; outside = \"b\"; } );\n"
+					"members = ( );\n";
+	static const struct {
+		const char *literal;
+		const char *needle;
+	} cases[] = {
+		{"4294967321",
+		 "number 4294967321 is out of range -2147483648..2147483647; it would "
+		 "be read as 25"},
+		{"0x100000019",
+		 "number 0x100000019 is out of range 0..0x7fffffff; it would be read "
+		 "as 25"},
+		{"2147483648", "it would be read as -2147483648"},
+		{"-2147483649", "number -2147483649 is out of range"},
+		{"0x80000000", "it would be read as -2147483648"},
+		{"0xFFFFFFFF", "it would be read as -1"},
+		{"99999999999999999999", "it would be read as -1"},
+		{"+4294967321", "number +4294967321 is out of range"},
+		{"99999999999999999999L", "number 99999999999999999999L does not fit in 64 bits"},
+		{"0x10000000000000000L", "does not fit in 64 bits"},
+		{"0x8000000000000000LL", "does not fit in 64 bits"},
+		{"-9223372036854775809L", "does not fit in 64 bits"},
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* One error: no "blocked port 25" follows for the same number. */
+		snprintf(text, sizeof(text), "blocked_ports = ( 25,\n %s );\n%s", cases[i].literal,
+			 rest);
+		one_error(text, 2, cases[i].needle);
+	}
+
+	/* Within range, libconfig reads them right and the range check speaks. */
+	snprintf(text, sizeof(text), "blocked_ports = [ 2147483647 ];\n%s", rest);
+	one_error(text, 1, "blocked port 2147483647 out of range 1..65535");
+	snprintf(text, sizeof(text), "blocked_ports = [ -2147483648 ];\n%s", rest);
+	one_error(text, 1, "blocked port -2147483648 out of range 1..65535");
+	snprintf(text, sizeof(text), "blocked_ports = [ 4294967321L ];\n%s", rest);
+	one_error(text, 1, "blocked port 4294967321 out of range 1..65535");
+	snprintf(text, sizeof(text), "blocked_ports = [ 0x7fffffff ];\n%s", rest);
+	one_error(text, 1, "blocked port 2147483647 out of range 1..65535");
+	snprintf(text, sizeof(text), "blocked_ports = [ 9223372036854775807L ];\n%s", rest);
+	one_error(text, 1, "blocked port 9223372036854775807 out of range");
+	snprintf(text, sizeof(text), "blocked_ports = [ 1e10 ];\n%s", rest);
+	one_error(text, 1, "blocked_ports entry #1 must be a port number, not a decimal number");
+
+	/* Any number: the interval too (this one would read as 10). */
+	snprintf(text, sizeof(text),
+		 HEAD "members = ( );\n"
+		      "ipfix = { collector = \"192.0.2.200:4739\";\n"
+		      "          interval = 4294967306; };\n"); /* 5 */
+	one_error(text, 5,
+		  "number 4294967306 is out of range -2147483648..2147483647; it would "
+		  "be read as 10");
+
+	/* Digits in names and strings are no numbers. */
+	{
+		struct gnn_diag d = {0};
+		struct gnn_policy *p =
+			load_good(HEAD "members = ( { name = \"m4294967321\"; mode = \"off\";\n"
+				       "  networks = [ \"2001:db8:4294::/48\" ]; } );\n",
+				  &d);
+
+		gnn_policy_free(p);
+		gnn_diag_clear(&d);
+	}
+	one_error(HEAD "members = ( );\nx4294967321 = 1;\n", 4, "unknown field 'x4294967321'");
+}
+
+/* ---- action ----------------------------------------------------------- */
+
+static void
+test_action(void **state)
+{
+	static const char text[] =
+		HEAD "members = (\n"						    /* 3 */
+		     "  { name = \"a\"; mode = \"enforce\"; action = \"reject\";\n" /* 4 */
+		     "    networks = [ \"192.0.2.0/25\" ]; },\n"
+		     "  { name = \"b\"; mode = \"enforce\"; action = \"drop\";\n" /* 6 */
+		     "    networks = [ \"192.0.2.128/25\" ]; },\n"
+		     "  { name = \"c\"; mode = \"monitor\";\n" /* 8 */
+		     "    networks = [ \"198.51.100.0/24\" ]; }\n"
+		     ");\n";
+	struct gnn_diag d = {0};
+	struct gnn_policy *p = load_good(text, &d);
+
+	(void)state;
+	expect_counts(&d, 0, 0);
+	assert_int_equal(p->members[0].action, GNN_ACTION_REJECT);
+	assert_int_equal(p->members[1].action, GNN_ACTION_DROP);
+	assert_int_equal(p->members[2].action, GNN_ACTION_DROP); /* the default */
+	assert_string_equal(gnn_action_name(GNN_ACTION_DROP), "drop");
+	assert_string_equal(gnn_action_name(GNN_ACTION_REJECT), "reject");
+	assert_string_equal(gnn_action_name((enum gnn_action)9), "unknown");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	one_error(HEAD "members = (\n"
+		       "  { name = \"a\"; mode = \"enforce\";\n"
+		       "    action = \"Reject\";\n" /* 5 */
+		       "    networks = [ \"192.0.2.0/24\" ]; }\n"
+		       ");\n",
+		  5, "unknown action 'Reject' in member 'a' (expected drop or reject)");
+	one_error(HEAD "members = (\n"
+		       "  { name = \"a\"; mode = \"enforce\"; action = \"block\";\n" /* 4 */
+		       "    networks = [ \"192.0.2.0/24\" ]; }\n"
+		       ");\n",
+		  4, "unknown action 'block'");
+	one_error(HEAD "members = (\n"
+		       "  { name = \"a\"; mode = \"enforce\"; networks = [ \"192.0.2.0/24\" ];\n"
+		       "    action = 1; }\n" /* 5 */
+		       ");\n",
+		  5, "'action' of member 'a' must be a string (drop or reject), not a number");
+	one_error(HEAD "members = (\n"
+		       "  { name = \"a\"; mode = \"enforce\"; networks = [ \"192.0.2.0/24\" ];\n"
+		       "    actions = \"drop\"; }\n" /* 5 */
+		       ");\n",
+		  5, "unknown field 'actions' in member 'a' (did you mean 'action'?)");
+}
+
+/* ---- ipfix ------------------------------------------------------------ */
+
+static void
+test_ipfix(void **state)
+{
+	static const uint8_t v4[4] = {192, 0, 2, 200};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	p = load_good(HEAD "members = ( );\n", &d);
+	assert_false(p->ipfix.enabled);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	p = load_good(HEAD "members = ( );\n"
+			   "ipfix = { collector = \"192.0.2.200:4739\"; interval = 30; };\n",
+		      &d);
+	assert_true(p->ipfix.enabled);
+	assert_int_equal(p->ipfix.family, 4);
+	assert_memory_equal(p->ipfix.addr, v4, 4);
+	assert_int_equal(p->ipfix.port, 4739);
+	assert_int_equal(p->ipfix.interval, 30);
+	assert_int_equal(p->ipfix.line, 4);
+	assert_string_equal(p->ipfix.collector, "192.0.2.200:4739");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* IPv6 in brackets; interval left out: 10 s. */
+	p = load_good(HEAD "members = ( );\n"
+			   "\n"
+			   "ipfix = {\n" /* 5 */
+			   "  collector = \"[2001:db8::1]:65535\";\n"
+			   "};\n",
+		      &d);
+	assert_true(p->ipfix.enabled);
+	assert_int_equal(p->ipfix.family, 6);
+	assert_memory_equal(p->ipfix.addr, v6, 16);
+	assert_int_equal(p->ipfix.port, 65535);
+	assert_int_equal(p->ipfix.interval, GNN_IPFIX_INTERVAL_DEFAULT);
+	assert_int_equal(p->ipfix.interval, 10);
+	assert_int_equal(p->ipfix.line, 5);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	p = load_good(HEAD "members = ( );\n"
+			   "ipfix = { collector = \"198.51.100.1:1\"; interval = 3600; };\n",
+		      &d);
+	assert_int_equal(p->ipfix.port, 1);
+	assert_int_equal(p->ipfix.interval, 3600);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+}
+
+static void
+test_err_ipfix(void **state)
+{
+	static const struct {
+		const char *collector;
+		const char *needle;
+	} bad[] = {
+		{"192.0.2.200", "no ':PORT'"},
+		{"192.0.2.200:", "no port after ':'"},
+		{"192.0.2.200:0", "port out of range 1..65535"},
+		{"192.0.2.200:65536", "port out of range 1..65535"},
+		{"192.0.2.200:99999999999999999999", "port out of range 1..65535"},
+		{"192.0.2.200:47x", "the port is not a number"},
+		{"192.0.2.200:-1", "the port is not a number"},
+		{"192.0.2.200: 4739", "the port is not a number"},
+		{"collector.example:4739", "not an IPv4 address"},
+		{"192.0.2:4739", "not an IPv4 address"},
+		{"2001:db8::1:4739", "an IPv6 address goes in brackets"},
+		{"[2001:db8::1]", "no ':PORT' after ']'"},
+		{"[2001:db8::1]4739", "no ':PORT' after ']'"},
+		{"[2001:db8::1:4739", "no ']'"},
+		{"[192.0.2.1]:4739", "not an IPv6 address"},
+		{"[::ffff:192.0.2.1]:4739", "IPv4-mapped"},
+		{"0.0.0.0:4739", "unspecified address"},
+		{"[::]:4739", "unspecified address"},
+		{"", "empty"},
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 HEAD "members = ( );\n"
+			      "ipfix = {\n"
+			      "  collector = \"%s\"; };\n", /* 5 */
+			 bad[i].collector);
+		one_error(text, 5, bad[i].needle);
+		one_error(text, 5, "ipfix collector '");
+	}
+	one_error(HEAD "members = ( );\nipfix = { collector = \"192.0.2.200:4739\";\n"
+		       "  interval = 0; };\n",
+		  5, "ipfix interval 0 out of range 1..3600 (seconds)");
+	one_error(HEAD "members = ( );\nipfix = { collector = \"192.0.2.200:4739\";\n"
+		       "  interval = 3601; };\n",
+		  5, "ipfix interval 3601 out of range 1..3600");
+	one_error(HEAD "members = ( );\nipfix = { collector = \"192.0.2.200:4739\";\n"
+		       "  interval = \"10\"; };\n",
+		  5, "'interval' of ipfix must be a whole number of seconds, not a string");
+	one_error(HEAD "members = ( );\nipfix = { collector = \"192.0.2.200:4739\";\n"
+		       "  interval = 1.5; };\n",
+		  5, "not a decimal number");
+	one_error(HEAD "members = ( );\nipfix = { interval = 10; };\n", 4,
+		  "missing 'collector' in ipfix");
+	one_error(HEAD "members = ( );\nipfix = { collector = 4739; };\n", 4,
+		  "'collector' of ipfix must be a string");
+	one_error(HEAD "members = ( );\nipfix = { collector = \"192.0.2.200:4739\";\n"
+		       "  intervall = 10; };\n",
+		  5, "unknown field 'intervall' in ipfix (did you mean 'interval'?)");
+	one_error(HEAD "members = ( );\nipfix = \"192.0.2.200:4739\";\n", 4,
+		  "'ipfix' must be a group { collector");
+}
+
+/* ---- messages that must not mislead ---------------------------------- */
+
+static void
+test_no_follow_on_warnings(void **state)
+{
+	struct gnn_diag d = {0};
+
+	(void)state;
+	/* The network is refused: its server is not then "outside" it. */
+	load_bad(HEAD "members = (\n"
+		      "  { name = \"x\"; mode = \"enforce\";\n"
+		      "    networks = [ \"192.0.2.1/24\" ];\n"	   /* 5 */
+		      "    mail_servers = [ \"192.0.2.25\" ]; }\n" /* 6 */
+		      ");\n",
+		 &d);
+	expect_counts(&d, 1, 0);
+	expect_error(&d, 5, "network 192.0.2.1/24 has host bits set (did you mean 192.0.2.0/24?)");
+	gnn_diag_clear(&d);
+
+	/* Nor when one of several networks is refused. */
+	load_bad(HEAD "members = (\n"
+		      "  { name = \"x\"; mode = \"enforce\";\n"
+		      "    networks = [ \"198.51.100.0/24\", \"192.0.2.0/33\" ];\n" /* 5 */
+		      "    mail_servers = [ \"192.0.2.25\", \"203.0.113.1\" ]; }\n"
+		      ");\n",
+		 &d);
+	expect_counts(&d, 1, 0);
+	gnn_diag_clear(&d);
+
+	/* A network another member owns: no warnings about the second's servers. */
+	load_bad(HEAD "members = (\n"
+		      "  { name = \"a\"; mode = \"enforce\"; networks = [ \"198.18.0.0/15\" ]; },\n"
+		      "  { name = \"b\"; mode = \"enforce\"; networks = [ \"198.18.0.0/15\" ];\n"
+		      "    mail_servers = [ \"198.18.0.25\" ]; }\n"
+		      ");\n",
+		 &d);
+	expect_counts(&d, 1, 0);
+	expect_error(&d, 5, "network 198.18.0.0/15 of member 'b' already belongs to member 'a'");
+	gnn_diag_clear(&d);
+}
+
+static void
+test_warn_server_covers_network(void **state)
+{
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	/* The whole network as a server: every host may send. */
+	p = load_good(HEAD "members = (\n"
+			   "  { name = \"x\"; mode = \"enforce\";\n"
+			   "    networks = [ \"192.0.2.0/24\" ];\n"
+			   "    mail_servers = [ \"192.0.2.0/24\" ]; }\n" /* 6 */
+			   ");\n",
+		      &d);
+	expect_counts(&d, 0, 1);
+	expect_warning(&d, 6,
+		       "mail server 192.0.2.0/24 of member 'x' covers its whole network "
+		       "192.0.2.0/24: every host there is allowed to send");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* Inside a larger network of the member, holding a smaller one whole. */
+	p = load_good(HEAD "members = (\n"
+			   "  { name = \"x\"; mode = \"enforce\";\n"
+			   "    networks = [ \"198.18.0.0/15\", \"198.18.4.0/24\" ];\n"
+			   "    mail_servers = [ \"198.18.0.25\", \"198.18.4.0/23\" ]; }\n" /* 6 */
+			   ");\n",
+		      &d);
+	expect_counts(&d, 0, 1);
+	expect_warning(&d, 6,
+		       "mail server 198.18.4.0/23 of member 'x' covers its whole network "
+		       "198.18.4.0/24");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* Wider than the member's network: outside it, and covering it. */
+	p = load_good(HEAD "members = (\n"
+			   "  { name = \"x\"; mode = \"enforce\";\n"
+			   "    networks = [ \"192.0.2.0/25\", \"2001:db8:10::/48\" ];\n"
+			   "    mail_servers = [ \"192.0.2.0/24\",\n"	   /* 6 */
+			   "                     \"2001:db8::/32\" ]; }\n" /* 7 */
+			   ");\n",
+		      &d);
+	expect_counts(&d, 0, 2);
+	expect_warning(&d, 6,
+		       "mail server 192.0.2.0/24 of member 'x' covers its whole network "
+		       "192.0.2.0/25");
+	expect_warning(&d, 7,
+		       "mail server 2001:db8::/32 of member 'x' covers its whole network "
+		       "2001:db8:10::/48");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* Another member's network inside a server is not "its" network. */
+	p = load_good(HEAD
+		      "members = (\n"
+		      "  { name = \"a\"; mode = \"enforce\"; networks = [ \"198.18.0.0/15\" ];\n"
+		      "    mail_servers = [ \"198.18.0.0/23\" ]; },\n"
+		      "  { name = \"b\"; mode = \"enforce\"; networks = [ \"198.18.1.0/24\" ]; }\n"
+		      ");\n",
+		      &d);
+	expect_counts(&d, 0, 0);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+}
+
+static void
+test_warn_enforced_default_route(void **state)
+{
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	p = load_good(HEAD "members = (\n"
+			   "  { name = \"all\"; mode = \"enforce\";\n"
+			   "    networks = [ \"0.0.0.0/0\",\n" /* 5 */
+			   "                 \"::/0\" ];\n"    /* 6 */
+			   "    mail_servers = [ \"192.0.2.25\" ]; },\n"
+			   "  { name = \"watch\"; mode = \"monitor\";\n"
+			   "    networks = [ \"198.51.100.0/24\" ]; }\n"
+			   ");\n",
+		      &d);
+	expect_counts(&d, 0, 2);
+	expect_warning(&d, 5,
+		       "member 'all': network 0.0.0.0/0 holds every IPv4 address: with mode "
+		       "enforce, every sender no other member's network claims is blocked");
+	expect_warning(&d, 6, "member 'all': network ::/0 holds every IPv6 address");
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+
+	/* Monitor and off: nothing is dropped, nothing to say. */
+	p = load_good(HEAD
+		      "members = (\n"
+		      "  { name = \"all\"; mode = \"monitor\"; networks = [ \"0.0.0.0/0\" ]; },\n"
+		      "  { name = \"none\"; mode = \"off\"; networks = [ \"::/0\" ]; }\n"
+		      ");\n",
+		      &d);
+	expect_counts(&d, 0, 0);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+}
+
+/* ---- members_dir ------------------------------------------------------ */
+
+static const char member_a[] =
+	"# signed up 2024-05-02\n"
+	"members = (\n"
+	"  { name = \"a-school\"; mode = \"monitor\"; action = \"reject\";\n" /* 3 */
+	"    networks = [ \"198.51.100.0/25\" ];\n"
+	"    mail_servers = [ \"198.51.100.25\" ]; }\n"
+	");\n";
+static const char member_b[] =
+	"members = (\n"
+	"  { name = \"b-library\"; mode = \"enforce\";\n" /* 2 */
+	"    networks = [ \"198.51.100.128/25\", \"2001:db8:20::/48\" ]; },\n"
+	"  { name = \"b-annex\"; mode = \"off\";\n" /* 4 */
+	"    networks = [ \"203.0.113.0/24\" ]; }\n"
+	");\n";
+
+/* dir/gnn.conf with members_dir = "<dir_value>" and one member of its own. */
+static void
+write_main(const char *dir, const char *dir_value, char *path)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 HEAD "members_dir = \"%s\";\n"			   /* 3 */
+		      "members = (\n"				   /* 4 */
+		      "  { name = \"main\"; mode = \"enforce\";\n" /* 5 */
+		      "    networks = [ \"192.0.2.0/24\" ]; }\n"   /* 6 */
+		      ");\n",
+		 dir_value);
+	write_text(dir, "gnn.conf", text, path);
+}
+
+static void
+test_members_dir(void **state)
+{
+	char dir[64], sub[PATH_SIZE], main_path[PATH_SIZE], a_path[PATH_SIZE], b_path[PATH_SIZE];
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/members.d", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	/* Name order, not the order written; only *.conf, no hidden files. */
+	write_text(sub, "b.conf", member_b, b_path);
+	write_text(sub, "a.conf", member_a, a_path);
+	write_text(sub, "notes.txt", "not a config", NULL);
+	write_text(sub, ".draft.conf", "members = ( bad", NULL);
+	write_text(sub, "c.conf.orig", "members = ( bad", NULL);
+	write_main(dir, "members.d", main_path);
+
+	p = gnn_policy_load(main_path, NULL, NULL, &d);
+	if (p == NULL)
+		dump_diag(&d);
+	assert_non_null(p);
+	expect_counts(&d, 0, 0);
+	assert_string_equal(p->path, main_path);
+	assert_string_equal(p->members_dir, sub); /* relative to the main file */
+	assert_int_equal(p->n_files, 3);
+	assert_string_equal(p->files[0], main_path);
+	assert_string_equal(p->files[1], a_path);
+	assert_string_equal(p->files[2], b_path);
+
+	assert_int_equal(p->n_members, 4);
+	assert_string_equal(p->members[0].name, "main");
+	assert_ptr_equal(p->members[0].file, p->files[0]);
+	assert_int_equal(p->members[0].line, 5);
+	assert_string_equal(p->members[1].name, "a-school");
+	assert_ptr_equal(p->members[1].file, p->files[1]);
+	assert_int_equal(p->members[1].line, 3);
+	assert_int_equal(p->members[1].mode, GNN_MODE_MONITOR);
+	assert_int_equal(p->members[1].action, GNN_ACTION_REJECT);
+	assert_int_equal(p->members[1].n_mail_servers, 1);
+	assert_string_equal(fmt(&p->members[1].mail_servers[0]), "198.51.100.25");
+	assert_string_equal(p->members[2].name, "b-library");
+	assert_string_equal(p->members[2].file, b_path);
+	assert_int_equal(p->members[2].line, 2);
+	assert_int_equal(p->members[2].n_networks, 2);
+	assert_string_equal(fmt(&p->members[2].networks[1]), "2001:db8:20::/48");
+	assert_string_equal(p->members[3].name, "b-annex");
+	assert_int_equal(p->members[3].line, 4);
+	assert_int_equal(gnn_policy_find_member(p, "b-annex"), 3);
+	gnn_policy_free(p);
+
+	/* An absolute members_dir; the main file may then list no members. */
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), HEAD "members_dir = \"%s/\";\n", sub);
+		p = load_good(text, &d);
+		expect_counts(&d, 0, 0);
+		assert_int_equal(p->n_members, 3);
+		assert_string_equal(p->members[0].name, "a-school");
+		assert_string_equal(p->members[0].file, a_path);
+		assert_int_equal(p->n_files, 3);
+		assert_string_equal(p->files[0], NAME);
+		gnn_policy_free(p);
+	}
+	gnn_diag_clear(&d);
+	rm_tree(dir);
+}
+
+static void
+test_members_dir_errors(void **state)
+{
+	char dir[64], sub[PATH_SIZE], main_path[PATH_SIZE], a_path[PATH_SIZE], b_path[PATH_SIZE];
+	char c_path[PATH_SIZE], want[PATH_SIZE * 2];
+	struct gnn_diag d = {0};
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(sub, sizeof(sub), "%s/members.d", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_main(dir, "members.d", main_path);
+	write_text(sub, "a.conf", member_a, a_path);
+	write_text(sub, "b.conf",
+		   "members = (\n"
+		   "  { name = \"main\"; mode = \"enforced\";\n" /* 2 */
+		   "    networks = [ \"192.0.2.0/24\" ]; },\n"	 /* 3 */
+		   "  { name = \"a-school\"; mode = \"off\";\n"	 /* 4 */
+		   "    networks = [ \"203.0.113.0/24\" ]; }\n"
+		   ");\n"
+		   "blocked_ports = [ 25 ];\n", /* 7 */
+		   b_path);
+
+	/* A bad member file refuses the whole load; messages name it. */
+	assert_null(gnn_policy_load(main_path, NULL, NULL, &d));
+	assert_int_equal(errno, EINVAL);
+	expect_counts(&d, 5, 0);
+	snprintf(want, sizeof(want), "duplicate member name 'main' (first in %s:5)", main_path);
+	expect_error_in(&d, b_path, 2, want);
+	expect_error_in(&d, b_path, 2, "unknown mode 'enforced' in member 'main'");
+	snprintf(want, sizeof(want),
+		 "network 192.0.2.0/24 of member 'main' already belongs to member 'main' (%s:6)",
+		 main_path);
+	expect_error_in(&d, b_path, 3, want);
+	snprintf(want, sizeof(want), "duplicate member name 'a-school' (first in %s:3)", a_path);
+	expect_error_in(&d, b_path, 4, want);
+	expect_error_in(&d, b_path, 7, "unknown field 'blocked_ports' in a member file");
+	/* In file order: the main file, then a.conf, then b.conf by line. */
+	assert_non_null(strstr(d.errors[0], "b.conf:2:"));
+	assert_non_null(strstr(d.errors[4], "b.conf:7:"));
+	gnn_diag_clear(&d);
+
+	/* Syntax errors, NULs, a FIFO, a directory: each names its file. */
+	write_text(sub, "b.conf", "members = (\n  { name = = \"x\"; }\n);\n", b_path);
+	write_bytes(sub, "c.conf", "members = ( );\n\0", 16, c_path);
+	snprintf(want, sizeof(want), "%s/d.conf", sub);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	snprintf(want, sizeof(want), "%s/e.conf", sub);
+	assert_int_equal(mkdir(want, 0700), 0);
+	assert_null(gnn_policy_load(main_path, NULL, NULL, &d));
+	expect_counts(&d, 4, 0);
+	expect_error_in(&d, b_path, 2, "syntax error");
+	expect_error_in(&d, c_path, 2, "NUL byte at offset 15");
+	snprintf(want, sizeof(want), "%s/d.conf", sub);
+	expect_error_in(&d, want, 0, "not a regular file (a FIFO)");
+	snprintf(want, sizeof(want), "%s/e.conf", sub);
+	expect_error_in(&d, want, 0, "cannot open: Is a directory");
+	gnn_diag_clear(&d);
+	rm_tree(sub);
+
+	/* No such directory. */
+	assert_null(gnn_policy_load(main_path, NULL, NULL, &d));
+	expect_counts(&d, 1, 0);
+	snprintf(want, sizeof(want), "members_dir '%s': cannot open: No such file or directory",
+		 sub);
+	expect_error_in(&d, main_path, 3, want);
+	gnn_diag_clear(&d);
+
+	/* A member file without members, or with none. */
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_text(sub, "a.conf", "# nothing yet\n", a_path);
+	write_text(sub, "b.conf", "members = ( );\n", b_path);
+	assert_null(gnn_policy_load(main_path, NULL, NULL, &d));
+	expect_counts(&d, 1, 1);
+	expect_error_in(&d, a_path, 1,
+			"missing 'members' (a member file holds members = ( ... );)");
+	expect_warning_in(&d, b_path, 1, "'members' is empty: this file adds no member");
+	gnn_diag_clear(&d);
+
+	/* No member anywhere: valid, with one warning. */
+	unlink(a_path);
+	write_main(dir, "members.d", main_path);
+	write_text(dir, "gnn.conf", HEAD "members_dir = \"members.d\";\nmembers = ( );\n",
+		   main_path);
+	{
+		struct gnn_policy *p = gnn_policy_load(main_path, NULL, NULL, &d);
+
+		assert_non_null(p);
+		expect_counts(&d, 0, 2);
+		expect_warning_in(&d, main_path, 4, "'members' is empty and members_dir");
+		gnn_policy_free(p);
+		gnn_diag_clear(&d);
+	}
+
+	one_error(HEAD "members_dir = 5;\n", 3, "'members_dir' must be a string");
+	one_error(HEAD "members_dir = \"\";\n", 3, "'members_dir' is empty");
+	one_error(HEAD "members_dirs = \"/x\";\nmembers = ( );\n", 3,
+		  "unknown field 'members_dirs' at top level (did you mean 'members_dir'?)");
+	rm_tree(dir);
+}
+
+/* The example in config/members.d goes with config/gnn.conf's members. */
+static void
+test_example_members_dir(void **state)
+{
+	struct gnn_diag d = {0};
+	struct gnn_policy *p;
+
+	(void)state;
+	p = load_good("blocked_ports = [ 25 ];\n"
+		      "ports = ( { inside = \"0000:03:00.0\"; outside = \"0000:03:00.1\"; } );\n"
+		      "members_dir = \"" GNN_SOURCE_ROOT "/config/members.d\";\n",
+		      &d);
+	expect_counts(&d, 0, 0);
+	assert_true(p->n_members >= 1);
+	assert_true(p->n_files >= 2);
+	assert_string_equal(p->members[0].file, p->files[1]);
+	gnn_policy_free(p);
+	gnn_diag_clear(&d);
+}
+
 /* ---- the rest of the API ---------------------------------------------- */
 
 static void
@@ -1374,10 +2355,28 @@ main(void)
 		cmocka_unit_test(test_err_blocked_ports),
 		cmocka_unit_test(test_err_ports),
 		cmocka_unit_test(test_err_too_many),
+		cmocka_unit_test(test_many_members),
 		cmocka_unit_test(test_err_port_not_found),
 		cmocka_unit_test(test_err_many_at_once),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_file_errors_name_path),
+		cmocka_unit_test(test_fifo_and_devices_refused),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_text_limits),
+		cmocka_unit_test(test_text_like_libconfig),
+		cmocka_unit_test(test_large_comment_text),
+		cmocka_unit_test(test_integer_truncation),
+		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_ipfix),
+		cmocka_unit_test(test_err_ipfix),
+		cmocka_unit_test(test_no_follow_on_warnings),
+		cmocka_unit_test(test_warn_server_covers_network),
+		cmocka_unit_test(test_warn_enforced_default_route),
+		cmocka_unit_test(test_members_dir),
+		cmocka_unit_test(test_members_dir_errors),
+		cmocka_unit_test(test_example_members_dir),
 		cmocka_unit_test(test_same_ports),
 		cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_diag_appends),
