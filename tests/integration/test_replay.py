@@ -4,8 +4,8 @@
 
 usage: test_replay.py PATH/TO/gnnd
 
-Every capture under ../shared/pcaps (relative to the repository root; env
-GNN_PCAPS overrides) that holds TCP port-25 traffic, plus two negative
+Every capture under tests/data/captures (relative to the repository root;
+env GNN_PCAPS overrides) that holds TCP port-25 traffic, plus two negative
 controls without any, is replayed through gnnd with DPDK's net_pcap vdev,
 never onto an interface:
 
@@ -43,7 +43,7 @@ from pcaprun import (LINKTYPE_ETHERNET, Failure, Gnnd, describe_diff, log_tail, 
                      port_stats, read_capture)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PCAP_DIR = os.environ.get("GNN_PCAPS") or os.path.join(REPO_ROOT, "..", "shared", "pcaps")
+PCAP_DIR = os.environ.get("GNN_PCAPS") or os.path.join(REPO_ROOT, "tests", "data", "captures")
 
 # Captures without port-25 traffic that are replayed anyway: nothing may go.
 NEGATIVE_CONTROLS = (
