@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Snapshots of the counters: the JSON object of the control socket (see
- * DESIGN.md), the same numbers as DPDK telemetry commands under /gnn/, and
+ * docs/design.md), the same numbers as DPDK telemetry commands under /gnn/, and
  * the summary printed at exit. Control-plane threads only.
  */
 

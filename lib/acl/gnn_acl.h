@@ -165,7 +165,7 @@ gnn_ruleset_lookup_burst(const struct gnn_ruleset *rs, const struct gnn_frame_in
 
 /*
  * Verdict for an inside frame, given its ACL result (0 when no lookup was
- * made). The semantics table of DESIGN.md, in one place.
+ * made). The semantics table of docs/design.md, in one place.
  * Any lcore, lock-free.
  */
 static inline enum gnn_verdict

@@ -17,12 +17,12 @@ monitor member nested inside the enforced member's network.
 
 Each case states only what the frame *is* (a candidate, not a candidate,
 or unjudgeable for a reason, with or without a readable source); its
-expected verdict and counter come from expect(), which is DESIGN.md's
-"Policy semantics" table written as code, not typed per row. One reading
-is ours: the member of an unjudgeable frame's source is found by longest
-prefix, as for a candidate (the "nested" member's hosts). Frames longer
-than an mbuf (the "jumbo" rows) reach gnnd as chained mbufs; the semantics
-make no exception for them.
+expected verdict and counter come from expect(), which is the "Policy
+semantics" table of docs/design.md written as code, not typed per row. One
+reading is ours: the member of an unjudgeable frame's source is found by
+longest prefix, as for a candidate (the "nested" member's hosts). Frames
+longer than an mbuf (the "jumbo" rows) reach gnnd as chained mbufs; the
+semantics make no exception for them.
 
 Phase "file": all frames go through ONE gnnd run, with DPDK's net_pcap
 vdevs:
@@ -144,7 +144,7 @@ def is_mail_server(member, addr):
 
 
 def expect(what, addr):
-    """DESIGN.md "Policy semantics" for an inside frame from addr (None when
+    """docs/design.md "Policy semantics" for an inside frame from addr (None when
     the frame carries no IP source): (verdict, counter). Counters:
     "blocked@M", "would_block@M", "allowed@M", "malformed:REASON" (dropped),
     "malformed_forwarded", "-" (none)."""

@@ -769,7 +769,7 @@ class TestBed:
                   timeout=timeout)
 
     def stats(self):
-        """gnnstat --json, parsed: dict (see DESIGN.md)."""
+        """gnnstat --json, parsed: dict (see docs/design.md)."""
         return json.loads(self.gnnstat("--json").stdout)
 
     def member(self, name, stats=None):

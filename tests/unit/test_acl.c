@@ -5,7 +5,7 @@
  * IPv6, TCP) built on the stack go the workers' way: gnn_parse_frame(),
  * gnn_ruleset_needs_lookup(), one gnn_ruleset_lookup() per address family
  * for the whole burst, then gnn_ruleset_decide(). Each case asserts the
- * verdict and the member, i.e. the "Policy semantics" table of DESIGN.md.
+ * verdict and the member, i.e. the "Policy semantics" table of docs/design.md.
  * Needs EAL (rte_acl allocates from its heap): --no-huge -m 512 --no-pci.
  */
 
