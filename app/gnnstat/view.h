@@ -4,7 +4,7 @@
 
 /*
  * gnnstat's renderers: they only read the server's JSON replies (see
- * DESIGN.md for their fields) and write text. A missing or mistyped field
+ * docs/design.md for their fields) and write text. A missing or mistyped field
  * shows as "-" (or no sample) rather than failing the whole view.
  */
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Write the seed corpora of the libFuzzer harnesses (tests/fuzz/corpus/).
 
-  corpus/parse/   frames taken from the shared captures (at most 10 per
+  corpus/parse/   frames taken from tests/data/captures (at most 10 per
                   capture: the first frame of each distinct header layout,
                   named <origin>-<capture>-<packet number>) and handcrafted
                   frames (hand-*) for layouts the captures lack.
@@ -13,7 +13,7 @@
 Every file in both directories is rewritten, so the output depends on the
 captures and this script only:
 
-  tests/fuzz/make_corpus.py [--pcaps DIR]   (default: ../shared/pcaps beside the repo)
+  tests/fuzz/make_corpus.py [--pcaps DIR]   (default: tests/data/captures)
 
 Standard library only.
 """
@@ -488,8 +488,8 @@ def write_dir(path, items):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pcaps", default=os.path.join(ROOT, "..", "shared", "pcaps"),
-                    help="directory of the shared captures")
+    ap.add_argument("--pcaps", default=os.path.join(ROOT, "tests", "data", "captures"),
+                    help="directory of the captures (default: tests/data/captures)")
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"),
                     help="corpus directory (parse/ and policy/ below it)")
     args = ap.parse_args()

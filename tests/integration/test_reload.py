@@ -870,7 +870,7 @@ def test_gnnstat_rates(ctx):
 
 
 def test_gnnstat_json_counters(ctx):
-    """gnnstat --json (traffic stopped): fields of DESIGN.md, numbers = traffic sent."""
+    """gnnstat --json (traffic stopped): fields of docs/design.md, numbers = traffic sent."""
     sent, got = ctx.pause_and_drain()
     ctx.check_delivery(sent, got)
     r = ctx.gnnstat("--json")

@@ -4,8 +4,8 @@
 
 usage: test_replay.py PATH/TO/gnnd
 
-Every capture under ../shared/pcaps (relative to the repository root; env
-GNN_PCAPS overrides) that holds TCP port-25 traffic, plus two negative
+Every capture under tests/data/captures (relative to the repository root;
+env GNN_PCAPS overrides) that holds TCP port-25 traffic, plus two negative
 controls without any, is replayed through gnnd with DPDK's net_pcap vdev,
 never onto an interface:
 
@@ -15,7 +15,7 @@ The inside port reads the whole capture (both directions). The generated
 config makes the capture's SMTP client (the source of its first SYN to port
 25, else of its first frame to port 25; for a negative control the source
 of its first SYN) the only network of one enforced member. The expected
-output is computed from the DESIGN.md rules by a reference parser here:
+output is computed from the docs/design.md rules by a reference parser here:
 the client's TCP frames to port 25 are blocked, frames the parser cannot
 judge are dropped when the client sent them (and when no source can be
 read), everything else must come out byte-identical and in order. The
@@ -43,7 +43,7 @@ from pcaprun import (LINKTYPE_ETHERNET, Failure, Gnnd, describe_diff, log_tail, 
                      port_stats, read_capture)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PCAP_DIR = os.environ.get("GNN_PCAPS") or os.path.join(REPO_ROOT, "..", "shared", "pcaps")
+PCAP_DIR = os.environ.get("GNN_PCAPS") or os.path.join(REPO_ROOT, "tests", "data", "captures")
 
 # Captures without port-25 traffic that are replayed anyway: nothing may go.
 NEGATIVE_CONTROLS = (
@@ -58,7 +58,7 @@ MBUF_DATA_ROOM = 2048
 GNND = None
 
 
-# ------------------------------------------------- reference parser (DESIGN)
+# ----------------------------------------- reference parser (docs/design.md)
 
 
 def rd16(b, off):
@@ -66,7 +66,7 @@ def rd16(b, off):
 
 
 class Frame:
-    """What DESIGN.md's policy needs of one frame."""
+    """What the policy of docs/design.md needs of one frame."""
 
     def __init__(self):
         self.src = None  # ipaddress object, when the header reaches it
@@ -201,7 +201,7 @@ def parse(b):
 
 
 def verdict(fr, client):
-    """DESIGN.md's verdict for an inside frame when only client is enforced:
+    """The docs/design.md verdict for an inside frame when only client is enforced:
     "forward", "blocked" or "malformed"."""
     if fr.malformed is not None:
         if fr.src is None or fr.src == client:

@@ -24,9 +24,16 @@ peer address the sink saw. Tagged SYNs (802.1Q, and QinQ: 802.1ad outer +
 802.1Q inner; with pmd af_packet two 802.1Q tags, since that PMD rewrites an
 802.1ad tag) crafted with scapy from the workstation are dropped and from
 the mail server arrive byte-identical on the outside end. Every frame the
-inside namespace sends is captured on its end (tcpdump -Q out): the JSON
-counters must equal the frames to port 25 the test sent, per member and in
-total, and `gnnstat top` the per-source count. Then SIGTERM: exit 0 and the
+inside namespace sends is captured on its end (tcpdump -Q out), TCP's
+retransmissions included; once the wire is quiet (no port-25 connection
+left open, gnnd's counters still) the capture stops. The JSON counters must
+equal the frames to port 25 in that capture, per member and in total, and
+`gnnstat top` the per-source count. The capture is checked against the
+interface's own counters first, and what gnnd read against what reached
+its inside port: when the capture did not get every frame that crossed
+(tcpdump starved of CPU on a busy machine), or the bed lost frames before
+gnnd read them, the run is measured again from scratch, up to ATTEMPTS
+times. Then SIGTERM: exit 0 and the
 final summary. `gnnd --check` passes the config and refuses a broken copy
 with file:line for each error.
 
@@ -62,6 +69,14 @@ from scapy.layers.l2 import Dot1AD, Dot1Q, Ether  # noqa: E402
 
 PMD = os.environ.get("GNN_SMTP_PMD", "pcap")
 BLOCKED_TIMEOUT = 2  # swaks --timeout for the attempts that must fail
+# tcpdump's buffer for the inside capture: a 64 KiB slot per frame (veth),
+# room for every frame of a run (about 450, both directions) should tcpdump
+# get no CPU at all until the end.
+CAPTURE_KIB = 65536
+QUIET = 0.3  # s: the wire counts as quiet when nothing moved for this long
+QUIET_TIMEOUT = 20  # s: at most this long for the TCP connections to close
+LOST_AFTER = 2  # s: gnnd still short of what reached its port this long: frames lost
+ATTEMPTS = 3  # runs, when the test's own capture missed frames
 
 # The bed's hosts, plus a workstation of the member that is switched off.
 INSIDE = dict(testbed.INSIDE_HOSTS, off_workstation=("203.0.113.140", "2001:db8:40::10"))
@@ -182,8 +197,12 @@ class Run:
         bed = self.bed
         bed.start_gnnd(self.config)
         # Send direction: every frame the inside puts on the wire (swaks'
-        # and the kernel's, and the crafted ones).
-        self.cap = bed.capture("in", direction="out").start()
+        # and the kernel's, and the crafted ones), checked against the
+        # interface's counters.
+        self.cap = bed.capture("in", direction="out", buffer_kib=CAPTURE_KIB,
+                               counted=True).start()
+        # What reached gnnd's inside port, by the kernel and by gnnd.
+        self.rx0 = self.settled_inside_rx()
         self.out_sink = bed.start_smtp("out")
         self.in_sink = bed.start_smtp("in")
 
@@ -211,9 +230,85 @@ class Run:
                       if parse(c) is not None and parse(c)[:3] == me[:3]]
             self.tagged[name] = (frame, host, arrived, leaked)
 
+    def open_port25(self):
+        """TCP sockets on port 25 in either namespace that may still send:
+        every state but LISTEN and TIME-WAIT (which only answers)."""
+        out = []
+        for side in ("in", "out"):
+            p = self.bed.exec(side, "ss", "-Htan", "sport = :25 or dport = :25", check=True)
+            out += ["%s: %s" % (side, " ".join(line.split()))
+                    for line in p.stdout.splitlines()
+                    if line.split() and line.split()[0] not in ("LISTEN", "TIME-WAIT")]
+        return out
+
+    def inside_rx(self, stats=None):
+        """(frames the kernel delivered to gnnd's inside port, the host end
+        of the inside veth; frames gnnd read from it)."""
+        bed = self.bed
+        p = testbed.sh("ip", "-n", bed.ns_wire, "-s", "-j", "link", "show", "dev", bed.host_in)
+        kernel = json.loads(p.stdout)[0]["stats64"]["rx"]["packets"]
+        ports = (stats or bed.stats())["ports"]
+        return kernel, next(port["rx_packets"] for port in ports if port["role"] == "inside")
+
+    def settled_inside_rx(self, timeout=5):
+        """inside_rx() once neither count moved for QUIET seconds: no frame
+        between the kernel and gnnd, so the two may be compared later."""
+        deadline = time.monotonic() + timeout
+        last = self.inside_rx()
+        while True:
+            time.sleep(QUIET)
+            now = self.inside_rx()
+            if now == last or time.monotonic() > deadline:
+                return now
+            last = now
+
+    def wait_quiet(self):
+        """Until no port-25 connection is open, gnnd has read every frame
+        that reached its inside port, and neither the inside end's counters
+        nor gnnd's moved for QUIET seconds: retransmissions and closing
+        handshakes of a slow run are on the wire, not after it, and a
+        worker that waited for a CPU has caught up."""
+        deadline = time.monotonic() + QUIET_TIMEOUT
+        last, still_since = None, time.monotonic()
+        while True:
+            s = self.bed.stats()
+            kernel, read = self.inside_rx(s)
+            snap = (self.cap.if_counts(), kernel,
+                    json.dumps([s["ports"], s["totals"], s["members"]], sort_keys=True))
+            still_open = self.open_port25()
+            if snap != last:
+                still_since = time.monotonic()
+            caught_up = kernel - self.rx0[0] == read - self.rx0[1]
+            if snap == last and not still_open and (
+                    caught_up or time.monotonic() - still_since >= LOST_AFTER):
+                return  # not caught up: lost before gnnd (capture_missed() says so)
+            if time.monotonic() > deadline:
+                print("     the wire did not quiet down in %ds: %s" % (
+                    QUIET_TIMEOUT, "; ".join(still_open) or "counters still moving"))
+                return
+            last = snap
+            time.sleep(QUIET)
+
     def finish_traffic(self):
-        self.sent = self.cap.stop(settle=0.5)
+        self.wait_quiet()
+        self.sent = self.cap.stop(settle=0)
         self.stats = self.bed.stats()
+        self.rx1 = self.inside_rx(self.stats)
+
+    def capture_missed(self):
+        """None when the capture holds exactly what crossed the wire and
+        gnnd read all of it, else why not. Frames the bed loses before
+        gnnd reads them (its virtual device's ring full while the worker
+        waits for a CPU) never reach gnnd's code: gnnd's counters cannot
+        match the wire then, whatever gnnd does."""
+        missed = self.cap.complete()
+        if missed is not None:
+            return missed
+        kernel, read = (b - a for a, b in zip(self.rx0, self.rx1))
+        if kernel != read:
+            return ("gnnd read %d frames, %d reached its inside port (lost in the "
+                    "device before gnnd)" % (read, kernel))
+        return None
 
     def port25_sent(self):
         """source address -> frames the inside sent to TCP port 25."""
@@ -302,7 +397,9 @@ def tagged_check(name):
 
 
 def check_capture_sane(run):
-    """The capture saw what the test sent: else the counter checks are void."""
+    """The capture saw what crossed the wire: else the counter checks are void."""
+    missed = run.capture_missed()
+    check(missed is None, "the measurement is incomplete in %d runs: %s" % (ATTEMPTS, missed))
     for host in ("workstation", "mail_server", "library_workstation",
                  "library_mail_server", "off_workstation", "non_member"):
         for fam in (4, 6):
@@ -330,7 +427,7 @@ def check_member_counters(run):
     check(set(got) == set(expect), "members %r" % sorted(got))
     modes = {m["name"]: m["mode"] for m in run.stats["members"]}
     check(modes == {m["name"]: m["mode"] for m in MEMBERS}, "modes %r" % modes)
-    check(got == expect, "counters %r, the test sent %r" % (got, expect))
+    check(got == expect, "counters %r, frames on the wire %r" % (got, expect))
 
 
 def check_totals(run):
@@ -340,7 +437,7 @@ def check_totals(run):
         if counter:
             sent[counter] += run.host_sent(host)
     for k, v in sent.items():
-        check(t[k] == v, "totals.%s %d, the test sent %d" % (k, t[k], v))
+        check(t[k] == v, "totals.%s %d, frames on the wire %d" % (k, t[k], v))
     check(t["malformed_dropped"] == 0, "malformed_dropped %d" % t["malformed_dropped"])
     ports = {p["role"]: p for p in run.stats["ports"]}
     inside, outside = ports["inside"], ports["outside"]
@@ -373,7 +470,7 @@ def check_top(run):
         if got == want or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    check(got == want, "top -m example-college: %r, blocked SYNs sent %r" % (got, want))
+    check(got == want, "top -m example-college: %r, blocked SYNs on the wire %r" % (got, want))
     check(all(s["member"] == "example-college" and s["would_block"] == 0 for s in sources),
           "top rows %r" % sources)
     text = run.bed.gnnstat("top", "-m", "example-college").stdout
@@ -387,7 +484,7 @@ def check_top(run):
            for s in json.loads(r.stdout)["sources"]}
     want_lib = {norm(a): (0, run.port25_sent()[norm(a)])
                 for a in INSIDE["library_workstation"]}
-    check(lib == want_lib, "top -m example-library: %r, sent %r" % (lib, want_lib))
+    check(lib == want_lib, "top -m example-library: %r, on the wire %r" % (lib, want_lib))
 
 
 def check_sigterm(run):
@@ -428,23 +525,31 @@ def checks(run):
 def main():
     gnnd, gnnstat = testbed.binaries_from_argv()
     t0 = time.monotonic()
-    run = Run(gnnd, gnnstat)
-    with TestBed(pmd=PMD, inside=INSIDE, gnnd=gnnd, gnnstat=gnnstat) as bed:
-        run.setup(bed)
-        todo = checks(run)
-        try:
-            run.start()
-            run.send_all_mail()
-            run.send_tagged()
-            run.finish_traffic()
-        except Exception:
-            print("FAIL setup")
-            traceback.print_exc(file=sys.stdout)
-            if bed.filter is not None:
-                print(testbed.tail(bed.filter.log, 40))
-            print("0 passed, %d failed" % (len(todo) + 1))
-            return 1
-        passed, failed = testbed.run_checks(bed, todo, run)
+    for attempt in range(1, ATTEMPTS + 1):
+        run = Run(gnnd, gnnstat)
+        with TestBed(pmd=PMD, inside=INSIDE, gnnd=gnnd, gnnstat=gnnstat) as bed:
+            run.setup(bed)
+            todo = checks(run)
+            try:
+                run.start()
+                run.send_all_mail()
+                run.send_tagged()
+                run.finish_traffic()
+            except Exception:
+                print("FAIL setup")
+                traceback.print_exc(file=sys.stdout)
+                if bed.filter is not None:
+                    print(testbed.tail(bed.filter.log, 40))
+                print("0 passed, %d failed" % (len(todo) + 1))
+                return 1
+            missed = run.capture_missed()
+            if missed is not None and attempt < ATTEMPTS:
+                # The test's measurement failed, not gnnd: a fresh bed and gnnd.
+                print("     the measurement is incomplete (%s); measuring again (%d of %d)"
+                      % (missed, attempt + 1, ATTEMPTS))
+                continue
+            passed, failed = testbed.run_checks(bed, todo, run)
+        break
     print("%d passed, %d failed (%.1f s)" % (passed, failed, time.monotonic() - t0))
     return 1 if failed else 0
 

@@ -282,43 +282,126 @@ class Capture:
 
     direction: "in" (what the end receives) or "out" (what it sends).
     buffer_kib: tcpdump's kernel buffer (-B), for bursts larger than its
-    default buffer takes without dropping (see kernel_drops())."""
+    default buffer takes without dropping (see kernel_drops()); tcpdump
+    gives each frame a slot as large as the interface's largest packet
+    (64 KiB on a veth), so its default 2 MiB hold only about 30 frames
+    while tcpdump waits for a CPU.
+    counted: check the capture against the interface's own counters, so
+    that a test may take it for what crossed the wire: start() makes sure
+    nothing crossed while tcpdump started, stop() waits until tcpdump has
+    written as many frames as the interface counted, and complete() says
+    whether the file holds exactly those frames."""
 
-    def __init__(self, bed, side, direction="in", buffer_kib=None):
+    def __init__(self, bed, side, direction="in", buffer_kib=None, counted=False):
         if direction not in ("in", "out"):
             raise ValueError("direction %r: in or out" % direction)
         self.bed = bed
         self.side = side
         self.direction = direction
         self.buffer_kib = buffer_kib
+        self.counted = counted
         self.path = bed.workdir / ("cap-%s-%s.pcap" % (side, uuid.uuid4().hex[:8]))
         self.log = self.path.with_suffix(".log")  # tcpdump's output
         self.frames = None
         self.proc = None
+        self.counts = {}  # counted: interface counters at "started", "stopping", "stopped"
+        self.restarts = 0  # counted: tcpdump started again, frames having crossed meanwhile
 
-    def start(self, timeout=10):
+    def if_counts(self):
+        """(frames the interface passed in the capture's direction, frames
+        it dropped after tcpdump saw them). A veth end shows a frame it
+        sends to the taps, then counts it sent or dropped; a frame it
+        receives reaches the taps once counted received."""
+        p = sh("ip", "-n", self.bed.ns(self.side), "-s", "-j", "link", "show", "dev",
+               self.bed.ns_if(self.side))
+        st = json.loads(p.stdout)[0]["stats64"]
+        if self.direction == "out":
+            return st["tx"]["packets"], st["tx"]["dropped"]
+        return st["rx"]["packets"], 0
+
+    def _spawn(self, timeout):
         buffer = ["-B", str(self.buffer_kib)] if self.buffer_kib else []
         # -Z root: tcpdump would otherwise drop to a user that cannot write
         # the bed's private directory.
         cmd = ["ip", "netns", "exec", self.bed.ns(self.side), "tcpdump", "-n"] + buffer + \
             ["-i", self.bed.ns_if(self.side), "-Q", self.direction, "-U", "--immediate-mode",
              "-s", "0", "-Z", "root", "-w", str(self.path)]
+        with contextlib.suppress(FileNotFoundError):
+            self.log.unlink()
         self.proc = self.bed.spawn(cmd, self.log)
         deadline = time.monotonic() + timeout
         while "listening on" not in tail(self.log):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise BedError("tcpdump did not start: %s" % tail(self.log))
             time.sleep(0.02)
+
+    def _halt(self):
+        _stop_proc(self.proc, signal.SIGINT)
+        self.bed.forget(self.proc)
+
+    def start(self, timeout=10, tries=10):
+        if not self.counted:
+            self._spawn(timeout)
+            return self
+        for attempt in range(tries):
+            before = self.if_counts()
+            self._spawn(timeout)
+            self.counts["started"] = self.if_counts()
+            if self.counts["started"] == before or attempt == tries - 1:
+                break
+            # A frame crossed while tcpdump started: it may or may not be
+            # in the file. Start afresh.
+            self._halt()
+            self.restarts += 1
+        self.counts["start_noise"] = self.counts["started"] != before
         return self
 
-    def stop(self, settle=0.3):
-        """Stop after `settle` seconds; return the captured frames."""
+    def file_frames(self):
+        """The frames tcpdump has written so far."""
+        return _read_pcap(self.path) if self.path.exists() else []
+
+    def stop(self, settle=0.3, catch_up=10.0):
+        """Stop after `settle` seconds (counted: and once the file holds as
+        many frames as the interface counted, or catch_up seconds more);
+        return the captured frames."""
         if self.frames is None:
             time.sleep(settle)
-            _stop_proc(self.proc, signal.SIGINT)
-            self.bed.forget(self.proc)
-            self.frames = _read_pcap(self.path) if self.path.exists() else []
+            if self.counted:
+                self.counts["stopping"] = now = self.if_counts()
+                want = sum(now) - sum(self.counts["started"])
+                deadline = time.monotonic() + catch_up
+                while len(self.file_frames()) < want and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            self._halt()
+            if self.counted:
+                self.counts["stopped"] = self.if_counts()
+            self.frames = self.file_frames()
         return self.frames
+
+    def complete(self):
+        """After stop() of a counted capture: None when the file holds
+        exactly the frames that crossed the interface while it ran, else
+        why not (a test may then measure again: the capture failed, not
+        what it watched)."""
+        if not self.counted or self.frames is None:
+            raise BedError("complete() needs a counted capture, stopped")
+        c = self.counts
+        drops = self.kernel_drops()
+        if drops:
+            return "tcpdump lost %d frames (its buffer was full)" % drops
+        if c["start_noise"]:
+            return "frames kept crossing while tcpdump started (%d restarts)" % self.restarts
+        if c["stopped"] != c["stopping"]:
+            return "%d frames crossed while tcpdump stopped" % (
+                sum(c["stopped"]) - sum(c["stopping"]))
+        dropped = c["stopped"][1] - c["started"][1]
+        if dropped:
+            return "the interface dropped %d of the frames tcpdump saw" % dropped
+        passed = c["stopped"][0] - c["started"][0]
+        if len(self.frames) != passed:
+            return "the capture holds %d frames, the interface passed %d" % (
+                len(self.frames), passed)
+        return None
 
     def kernel_drops(self):
         """Frames the kernel dropped before tcpdump read them, as tcpdump
@@ -686,7 +769,7 @@ class TestBed:
                   timeout=timeout)
 
     def stats(self):
-        """gnnstat --json, parsed: dict (see DESIGN.md)."""
+        """gnnstat --json, parsed: dict (see docs/design.md)."""
         return json.loads(self.gnnstat("--json").stdout)
 
     def member(self, name, stats=None):
@@ -738,11 +821,13 @@ class TestBed:
 
     # -- crafted frames -----------------------------------------------------
 
-    def capture(self, side, direction="in", buffer_kib=None):
+    def capture(self, side, direction="in", buffer_kib=None, counted=False):
         """Context manager: capture what a side's namespace end receives
         (or sends: direction="out"). Started (listening) on entry, or by
-        .start(); .frames (list of bytes) after exit or .stop()."""
-        return Capture(self, side, direction, buffer_kib)
+        .start(); .frames (list of bytes) after exit or .stop(). counted:
+        .complete() says whether the frames are all that crossed (see
+        Capture)."""
+        return Capture(self, side, direction, buffer_kib, counted)
 
     def send_frames(self, side, frames):
         """Send raw Ethernet frames (bytes, or scapy packets) out of a
