@@ -71,6 +71,9 @@
 #define GNN_F_AGED	      "aged"
 #define GNN_F_STALE_RECORDS   "stale_records"
 #define GNN_F_WORKERS	      "workers"
+#define GNN_F_PER_WORKER      "per_worker" /* [{lcore, queues, rx_packets, tx_packets}] */
+#define GNN_F_LCORE	      "lcore"
+#define GNN_F_QUEUES	      "queues" /* RX queues the worker polls */
 
 /* stats: rules */
 #define GNN_F_MEMBERS_TOTAL "members"

@@ -665,7 +665,7 @@ class TestBed:
     def write_config(self, members, blocked_ports=(25,), name="gnn.conf"):
         """Write a gnnd config for this bed's two ports into the workdir.
 
-        members: [{"name", "mode", "networks": [...], "mail_servers": [...]}].
+        members: [{"name", "mode", "action", "networks": [...], "mail_servers": [...]}].
         Returns its path."""
         def strings(items):
             return "[ %s ]" % ", ".join(json.dumps(str(i)) for i in items)
@@ -677,6 +677,7 @@ class TestBed:
             lines += ["  {",
                       "    name = %s;" % json.dumps(m["name"]),
                       "    mode = %s;" % json.dumps(m.get("mode", "enforce")),
+                      "    action = %s;" % json.dumps(m.get("action", "drop")),
                       "    networks = %s;" % strings(m.get("networks", [])),
                       "    mail_servers = %s;" % strings(m.get("mail_servers", [])),
                       "  }" + ("," if i < len(members) - 1 else "")]

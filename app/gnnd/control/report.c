@@ -225,6 +225,29 @@ datapath_json(const struct gnn_stats_total *t, const struct gnn_ruleset *rs)
 		GNN_F_STALE_RECORDS, (json_int_t)stale, GNN_F_WORKERS, (json_int_t)gnnd.n_workers);
 }
 
+/* Each worker's own share: who polls what, and that every one forwards. */
+static json_t *
+workers_json(void)
+{
+	json_t *list = json_array();
+
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		const struct gnn_worker *w = gnnd.workers[i];
+		uint64_t rx = 0, tx = 0;
+
+		for (unsigned int p = 0; p < GNN_STATS_MAX_PORTS; p++) {
+			rx += __atomic_load_n(&w->stats.port_rx[p], __ATOMIC_RELAXED);
+			tx += __atomic_load_n(&w->stats.port_tx[p], __ATOMIC_RELAXED);
+		}
+		json_array_append_new(list,
+				      json_pack("{s:I, s:I, s:I, s:I}", GNN_F_LCORE,
+						(json_int_t)w->lcore_id, GNN_F_QUEUES,
+						(json_int_t)w->n_units, GNN_F_RX_PACKETS,
+						(json_int_t)rx, GNN_F_TX_PACKETS, (json_int_t)tx));
+	}
+	return list;
+}
+
 static json_t *
 rules_json(const struct gnn_ruleset *rs, const struct gnn_rules_state *st)
 {
@@ -278,8 +301,11 @@ gnn_report_stats(const struct gnn_request *req)
 		GNN_F_MBUFS_IN_USE, (json_int_t)gnn_ports_mbufs_in_use(), GNN_F_PORTS, ports,
 		GNN_F_TOTALS, totals_json(t), GNN_F_MALFORMED, malformed, GNN_F_MEMBERS, members,
 		GNN_F_DATAPATH, datapath_json(t, rs), GNN_F_MEMBERS_MATCHED, (json_int_t)matched);
-	if (root != NULL)
+	if (root != NULL) {
 		json_object_set_new(root, GNN_F_RULES, rules_json(rs, &st));
+		json_object_set_new(json_object_get(root, GNN_F_DATAPATH), GNN_F_PER_WORKER,
+				    workers_json());
+	}
 	gnn_counters_free(t);
 	return root;
 }

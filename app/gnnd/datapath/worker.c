@@ -99,13 +99,18 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 	}
 	gnn_judge_burst(&w->judge, rs, info, n, now, verdict);
 	for (uint16_t i = 0; i < n; i++) {
-		if (gnn_verdict_forwards(verdict[i]))
+		if (gnn_verdict_forwards(verdict[i])) {
 			pkts[n_fwd++] = pkts[i];
-		else if (unlikely(verdict[i] & GNN_JUDGE_REJECT) && reject_allowed(w, now) &&
-			 gnn_reject_rewrite(pkts[i], &info[i]) == 0)
-			reply[n_reply++] = pkts[i];
-		else
+		} else if (unlikely(verdict[i] & GNN_JUDGE_REJECT)) {
+			if (reject_allowed(w, now) && gnn_reject_rewrite(pkts[i], &info[i]) == 0) {
+				reply[n_reply++] = pkts[i];
+			} else {
+				w->stats.rejects_limited++;
+				drop[n_drop++] = pkts[i];
+			}
+		} else {
 			drop[n_drop++] = pkts[i];
+		}
 	}
 	if (n_drop > 0)
 		rte_pktmbuf_free_bulk(drop, n_drop);
