@@ -31,20 +31,31 @@ enum need {
 	NEED_MALFORMED /* cannot be judged, source known: classify only */
 };
 
+/* CRC32-C of an address (4 or 16 bytes): one instruction or two. */
+static inline uint32_t
+hash_addr(uint8_t family, const uint8_t *addr, uint32_t seed)
+{
+	uint64_t w[2];
+	uint32_t v4;
+
+	if (family == 4) {
+		memcpy(&v4, addr, sizeof(v4));
+		return rte_hash_crc_4byte(v4, seed);
+	}
+	memcpy(w, addr, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], seed));
+}
+
 static inline uint32_t
 hash_source(uint8_t family, uint8_t kind, const uint8_t *src)
 {
-	uint32_t h = rte_hash_crc_4byte((uint32_t)family << 8 | kind, 0x9747b28c);
-
-	if (family == 4)
-		return rte_hash_crc(src, 4, h);
-	return rte_hash_crc(src, 16, h);
+	return hash_addr(family, src, 0x9747b28cu ^ ((uint32_t)family << 8 | kind));
 }
 
 static inline uint32_t
 hash_dst(const struct gnn_frame_info *f)
 {
-	return rte_hash_crc(f->dst, f->family == 4 ? 4 : 16, 0x1b873593);
+	return hash_addr(f->family, f->dst, 0x1b873593u);
 }
 
 static inline bool
@@ -215,13 +226,12 @@ note_sighting(struct gnn_judge *j, const struct gnn_source_record *e,
 	s->when = now;
 }
 
-/* Cache the classified source of f (kind) and return its entry. */
+/* Cache the classified source of f (kind, in set) and return its entry. */
 static struct gnn_source_record *
 cache_insert(struct gnn_judge *j, const struct gnn_ruleset *rs, const struct gnn_frame_info *f,
-	     uint8_t kind, uint32_t result, uint64_t now)
+	     struct gnn_source_record *set, uint8_t kind, uint32_t result, uint64_t now)
 {
 	uint32_t gen = (uint32_t)rs->generation;
-	struct gnn_source_record *set = cache_set(j, hash_source(f->family, kind, f->src));
 	struct gnn_source_record *e = cache_find(set, f->family, kind, f->src);
 
 	/* Met earlier in this burst, or cached with the verdict cache off. */
@@ -254,6 +264,7 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	const uint8_t *data[2][GNN_JUDGE_MAX_BURST];
 	uint32_t found[2][GNN_JUDGE_MAX_BURST];
 	uint8_t frame_of[2][GNN_JUDGE_MAX_BURST];
+	struct gnn_source_record *set[GNN_JUDGE_MAX_BURST];
 	uint8_t need[GNN_JUDGE_MAX_BURST];
 	uint8_t kind[GNN_JUDGE_MAX_BURST];
 	uint32_t count[2] = {0, 0};
@@ -273,8 +284,8 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 				kind[i] = GNN_RECORD_ACCEPTED;
 			else
 				continue;
-			e = cache_find(cache_set(j, hash_source(f->family, kind[i], f->src)),
-				       f->family, kind[i], f->src);
+			set[i] = cache_set(j, hash_source(f->family, kind[i], f->src));
+			e = cache_find(set[i], f->family, kind[i], f->src);
 			if (e != NULL && e->generation == gen && j->verdict_cache) {
 				j->stats->cache_hits++;
 				verdicts[i] = settle(j, e, f, now);
@@ -315,7 +326,7 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 				verdicts[i] = (uint8_t)v;
 				continue;
 			}
-			e = cache_insert(j, rs, f, kind[i], found[fam][k], now);
+			e = cache_insert(j, rs, f, set[i], kind[i], found[fam][k], now);
 			verdicts[i] = settle(j, e, f, now);
 		}
 	}

@@ -80,6 +80,14 @@ int gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *i
 int gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
 			      struct gnn_frame_info *info);
 
+/*
+ * The same without the straight path for common frames: every frame the
+ * long way. gnn_parse_frame_segmented() must fill info exactly as this does
+ * (the fuzzer checks it). Any lcore, lock-free.
+ */
+int gnn_parse_frame_general(const uint8_t *frame, uint32_t head_len, uint32_t frame_len,
+			    struct gnn_frame_info *info);
+
 /* Short stable name of a malformed reason ("truncated"), for stats/logs. */
 const char *gnn_parse_reason_name(enum gnn_malformed_reason reason);
 

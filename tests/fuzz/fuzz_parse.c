@@ -93,7 +93,7 @@ static void
 check_segmented(const uint8_t *data, uint32_t head_len, uint32_t len,
 		const struct gnn_frame_info *whole)
 {
-	struct gnn_frame_info seg;
+	struct gnn_frame_info seg, general;
 	uint8_t *head;
 	int ret;
 
@@ -107,6 +107,9 @@ check_segmented(const uint8_t *data, uint32_t head_len, uint32_t len,
 	check_info(&seg, ret, head_len);
 	if (seg.kind != GNN_PARSE_MALFORMED)
 		CHECK(memcmp(&seg, whole, sizeof(seg)) == 0);
+	memset(&general, 0xc3, sizeof(general));
+	CHECK(gnn_parse_frame_general(head, head_len, len, &general) == ret);
+	CHECK(memcmp(&seg, &general, sizeof(seg)) == 0);
 	free(head);
 }
 
@@ -146,6 +149,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A head as long as the frame is the frame itself. */
 	memset(&copied, 0x3c, sizeof(copied));
 	ret = gnn_parse_frame_segmented(data, len, len, &copied);
+	CHECK(ret == info.kind);
+	CHECK(memcmp(&info, &copied, sizeof(info)) == 0);
+
+	/* The straight path for common frames says exactly what the long way says. */
+	memset(&copied, 0x5a, sizeof(copied));
+	ret = gnn_parse_frame_general(data, len, len, &copied);
 	CHECK(ret == info.kind);
 	CHECK(memcmp(&info, &copied, sizeof(info)) == 0);
 	if (len > 0)
