@@ -165,12 +165,60 @@ list_for(struct rule_list *v4, struct rule_list *v6, const struct gnn_prefix *p)
 	return p->family == 4 ? v4 : v6;
 }
 
+static bool
+is_host(const struct gnn_prefix *p)
+{
+	return p->len == (p->family == 4 ? 32 : 128);
+}
+
+/* Room for n hosts, at most half full. */
+static int
+host_table_init(struct gnn_host_table *t, uint32_t n, int socket_id)
+{
+	uint32_t slots = 16;
+
+	memset(t, 0, sizeof(*t));
+	if (n == 0)
+		return 0;
+	while (slots < 2 * n)
+		slots *= 2;
+	t->slots = rte_zmalloc_socket("gnn_host_table", sizeof(*t->slots) * slots,
+				      RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->slots == NULL)
+		return -ENOMEM;
+	t->mask = slots - 1;
+	return 0;
+}
+
+/* A host listed twice (two members cannot both own it) keeps its first entry. */
+static void
+host_table_add(struct gnn_host_table *t, const struct gnn_prefix *p, uint32_t server,
+	       uint32_t member)
+{
+	uint32_t i = gnn_host_hash(p->family, p->addr) & t->mask;
+
+	for (;; i = (i + 1) & t->mask) {
+		struct gnn_host_entry *e = &t->slots[i];
+
+		if (e->server == 0)
+			break;
+		if (memcmp(e->addr, p->addr, p->family == 4 ? 4 : 16) == 0 && e->member == member)
+			return;
+	}
+	memcpy(t->slots[i].addr, p->addr, sizeof(t->slots[i].addr));
+	t->slots[i].server = server + 1;
+	t->slots[i].member = member;
+	t->n++;
+}
+
 /*
- * Networks at 2L+1; servers at 2E+2 as explained at the top of the file.
+ * Networks at 2L+1; servers at 2E+2 as explained at the top of the file,
+ * host servers into the exact-match tables (hosts4/hosts6 non-NULL) instead.
  * Server entries are numbered in policy order, as in rs->servers.
  */
 static int
-collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule_list *v6)
+collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule_list *v6,
+	      struct gnn_host_table *hosts4, struct gnn_host_table *hosts6)
 {
 	uint32_t server_index = 0;
 
@@ -206,6 +254,11 @@ collect_rules(const struct gnn_policy *policy, struct rule_list *v4, struct rule
 			}
 			if (enclosing == NULL)
 				continue; /* outside its member's networks: never matched */
+			if (is_host(server) && hosts4 != NULL) {
+				host_table_add(server->family == 4 ? hosts4 : hosts6, server,
+					       server_index, m);
+				continue;
+			}
 			rc = rule_list_add(list_for(v4, v6, server), server, 2 * enclosing->len + 2,
 					   gnn_acl_userdata(server_index, true));
 			if (rc < 0)
@@ -284,6 +337,22 @@ free_ctx:
 }
 
 /* Everything of a ruleset on one NUMA socket; rs->policy is borrowed. */
+/* Size the host-server tables for the hosts the policy lists. */
+static int
+count_hosts(struct gnn_ruleset *rs, const struct gnn_policy *policy, int socket_id)
+{
+	uint32_t n[2] = {0, 0};
+
+	for (uint32_t m = 0; m < policy->n_members; m++)
+		for (uint32_t s = 0; s < policy->members[m].n_mail_servers; s++)
+			if (is_host(&policy->members[m].mail_servers[s]))
+				n[policy->members[m].mail_servers[s].family == 6]++;
+	if (host_table_init(&rs->hosts4, n[0], socket_id) != 0 ||
+	    host_table_init(&rs->hosts6, n[1], socket_id) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* rs->servers: one entry per mail_servers entry, in policy order. */
 static int
 fill_servers(struct gnn_ruleset *rs, const struct gnn_policy *policy)
@@ -350,7 +419,9 @@ ruleset_create(struct gnn_policy *policy, const uint32_t *slots, uint64_t genera
 		rs->blocked_ports[port >> 6] |= UINT64_C(1) << (port & 63);
 	}
 
-	rc = collect_rules(policy, &v4, &v6);
+	rc = count_hosts(rs, policy, socket_id);
+	if (rc == 0)
+		rc = collect_rules(policy, &v4, &v6, &rs->hosts4, &rs->hosts6);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory for the ACL rules");
 		rc = -rc;
@@ -383,6 +454,8 @@ free_acl4:
 free_rules:
 	free(v4.rules);
 	free(v6.rules);
+	rte_free(rs->hosts4.slots);
+	rte_free(rs->hosts6.slots);
 	rte_free(rs->servers);
 free_members:
 	rte_free(rs->members);
@@ -437,6 +510,8 @@ gnn_ruleset_free(struct gnn_ruleset *rs)
 	rte_acl_free(rs->acl6);
 	rte_free(rs->members);
 	rte_free(rs->servers);
+	rte_free(rs->hosts4.slots);
+	rte_free(rs->hosts6.slots);
 	if (rs->owns_policy)
 		gnn_policy_free(rs->policy);
 	rte_free(rs);

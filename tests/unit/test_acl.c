@@ -693,6 +693,32 @@ test_nested_member_owns_its_hosts_and_outer_member_the_rest(void **state)
 }
 
 static void
+test_host_listed_by_both_nested_members_is_the_inner_ones(void **state)
+{
+	/* Both list .130 (it is in both's networks): only B, the inner one, owns it. */
+	const struct member_def defs[] = {
+		{"A", "enforce", "198.51.100.0/24", "198.51.100.130 2001:db8:10::130"},
+		{"B", "enforce", "198.51.100.128/25 2001:db8:10:8000::/49",
+		 "198.51.100.130 2001:db8:10::130"},
+		{"C", "enforce", "2001:db8:10::/48", "2001:db8:10::130 2001:db8:10:8000::1"},
+	};
+	struct gnn_ruleset *rs = RULESET("25", defs);
+	const struct probe probes[] = {
+		{"198.51.100.130", 25, SHAPE_TCP, ALLOW, 1},
+		{"198.51.100.131", 25, SHAPE_TCP, BLOCK, 1},
+		/* B's 2001:db8:10::130 lies outside B's networks: C lists it and owns it */
+		{"2001:db8:10::130", 25, SHAPE_TCP, ALLOW, 2},
+		/* C's server inside B's /49 is B's address, and B does not list it */
+		{"2001:db8:10:8000::1", 25, SHAPE_TCP, BLOCK, 1},
+	};
+
+	(void)state;
+	assert_int_equal(rs->hosts4.n, 2);
+	JUDGE(rs, probes);
+	gnn_ruleset_free(rs);
+}
+
+static void
 test_nested_member_listed_first_still_wins(void **state)
 {
 	/* Order in the file does not matter: the inner member comes first. */
@@ -1364,8 +1390,11 @@ test_thousand_members_build_and_judge_a_sample(void **state)
 	rs = RULESET_TEXT("25", members);
 	free(members);
 	assert_int_equal(rs->n_members, LARGE_MEMBERS);
-	assert_int_equal(rs->n_rules4, 2 * LARGE_MEMBERS);
-	assert_int_equal(rs->n_rules6, 2 * LARGE_MEMBERS);
+	/* The networks are ACL rules; the host servers sit in the exact-match tables. */
+	assert_int_equal(rs->n_rules4, LARGE_MEMBERS);
+	assert_int_equal(rs->n_rules6, LARGE_MEMBERS);
+	assert_int_equal(rs->hosts4.n, LARGE_MEMBERS);
+	assert_int_equal(rs->hosts6.n, LARGE_MEMBERS);
 
 	/* Every 7th member, in one burst: hosts and servers of both families. */
 	for (unsigned int i = 0; i < LARGE_MEMBERS; i += 7) {
@@ -1410,6 +1439,7 @@ main(void)
 		cmocka_unit_test(test_acl_userdata_round_trips_member_and_server_flag),
 		cmocka_unit_test(test_nested_member_owns_its_hosts_and_outer_member_the_rest),
 		cmocka_unit_test(test_nested_member_listed_first_still_wins),
+		cmocka_unit_test(test_host_listed_by_both_nested_members_is_the_inner_ones),
 		cmocka_unit_test(test_three_levels_of_nesting_ipv4),
 		cmocka_unit_test(test_three_levels_of_nesting_ipv6),
 		cmocka_unit_test(test_nested_ipv6_48_in_32_with_servers_at_both_levels),
