@@ -16,8 +16,8 @@
  * - accepts: member hosts that answered inbound connections on a blocked
  *   port (SYN-ACKs): likely mail servers. Bounded the same way.
  * - servers: per mail_servers entry of the running file: attempts, packets,
- *   last seen, "never" until one arrives. Kept across reloads by (member,
- *   prefix).
+ *   first and last seen sending, "never" until it sends (inbound connections
+ *   it accepted are counted apart). Kept across reloads by (member, prefix).
  *
  * Plain C with jansson for the replies, no EAL: gnnd (control lcore) and
  * gnnaudit both use it. Not thread-safe: one thread per tracker.
@@ -59,7 +59,8 @@ struct gnn_track_server {
 };
 
 /*
- * The running rules' mail_servers entries, in any order. An entry already
+ * The running rules' mail_servers entries, in the order the servers reply
+ * lists them (gnnd: the file's). An entry already
  * known (same slot and prefix) keeps what it saw; new ones start "never",
  * entries no longer listed are forgotten. loaded_s: when these rules were
  * loaded. 0 or -ENOMEM (nothing changed).
@@ -120,7 +121,8 @@ typedef const char *(*gnn_track_name_fn)(void *arg, uint32_t slot);
  *           "packets", "destinations", "first_seen", "last_seen", ...}],
  *           "tracked", "evicted", ...}, heaviest first, at most n;
  *  servers: {"servers": [{"member", "server", "attempts", "packets",
- *           "accepted", "last_seen" (null: never), "never"}]};
+ *           "accepted", "first_seen", "last_seen" (null: never sent),
+ *           "never", "loaded"}]}, first and last seen sending;
  *  accepts: {"hosts": [{"address", "member", "listed", "inbound",
  *           "peers", "outbound_attempts", "first_seen", "last_seen"}]}.
  */
