@@ -65,17 +65,29 @@ static struct {
 
 /* ---- log ---- */
 
+/*
+ * Once the second is over, say how many events it left out: from the drain
+ * timer too, so the count of a burst's last second does not wait for the
+ * next event (which may be hours away).
+ */
+static void
+log_flush(int64_t sec)
+{
+	if (sec != trk.log_second && trk.suppressed > 0) {
+		GNN_LOG(INFO, "%" PRIu64 " more source events not logged", trk.suppressed);
+		trk.suppressed = 0;
+	}
+}
+
 static bool
 log_allowed(void)
 {
 	int64_t sec = gnn_clock_mono_ms() / 1000;
 
+	log_flush(sec);
 	if (sec != trk.log_second) {
-		if (trk.suppressed > 0)
-			GNN_LOG(INFO, "%" PRIu64 " more source events not logged", trk.suppressed);
 		trk.log_second = sec;
 		trk.logged = 0;
-		trk.suppressed = 0;
 	}
 	if (trk.logged++ < LOG_PER_SECOND)
 		return true;
@@ -145,6 +157,7 @@ drain(void *arg)
 	double wall_now = gnn_clock_wall();
 
 	RTE_SET_USED(arg);
+	log_flush(gnn_clock_mono_ms() / 1000);
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_judge *j = &gnnd.workers[w]->judge;
 		unsigned int n;
