@@ -435,9 +435,12 @@ gnn_track_add(struct gnn_track *t, const struct gnn_source_record *r, double fir
 		return;
 	make_key(&k, r->slot, r->family, r->src);
 	e = hh_get(h, &k, &fresh);
-	if (fresh)
+	if (fresh) {
+		/* Its first sighting came before this record: that was the one to log. */
 		e->verdict = r->verdict;
-	else if (e->verdict != r->verdict)
+		e->logged_verdict = r->verdict;
+		e->logged_at = first_s;
+	} else if (e->verdict != r->verdict)
 		hh_restart(h, e, r->verdict); /* a new verdict starts a new history */
 	hh_add(h, e, r, first_s, last_s);
 }

@@ -91,7 +91,10 @@ void gnn_track_reclassify(struct gnn_track *t, gnn_track_verdict_fn verdict,
 /*
  * Event log bookkeeping: true when the source (slot, verdict) has not been
  * logged in the last window seconds, and marks it logged now. A source not
- * in the table is always due.
+ * in the table is always due; one that enters the table counts as logged
+ * at its first record's first packet (the sighting a worker sends before
+ * that record is the one to log: a caller asks about sightings before it
+ * adds the records that arrived with them).
  */
 bool gnn_track_log_due(struct gnn_track *t, uint32_t slot, uint8_t family, const uint8_t *addr,
 		       uint8_t verdict, double now, double window);

@@ -158,6 +158,23 @@ drain(void *arg)
 
 	RTE_SET_USED(arg);
 	log_flush(gnn_clock_mono_ms() / 1000);
+	/*
+	 * Sightings first, of every worker: a source's first sighting is
+	 * logged before its first record enters the table, which marks it
+	 * logged (gnn_track_log_due), so it is logged once, not again when a
+	 * worker meets it anew.
+	 */
+	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
+		struct gnn_judge *j = &gnnd.workers[w]->judge;
+		unsigned int n;
+
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(j->sightings, sights, sizeof(sights[0]),
+							   RTE_DIM(sights), NULL);
+			for (unsigned int i = 0; i < n; i++)
+				log_sighting(&sights[i]);
+		} while (n == RTE_DIM(sights));
+	}
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_judge *j = &gnnd.workers[w]->judge;
 		unsigned int n;
@@ -168,12 +185,6 @@ drain(void *arg)
 			for (unsigned int i = 0; i < n; i++)
 				add_record(&recs[i], tsc_now, wall_now);
 		} while (n == DRAIN_BURST);
-		do {
-			n = rte_ring_sc_dequeue_burst_elem(j->sightings, sights, sizeof(sights[0]),
-							   RTE_DIM(sights), NULL);
-			for (unsigned int i = 0; i < n; i++)
-				log_sighting(&sights[i]);
-		} while (n == RTE_DIM(sights));
 	}
 }
 
