@@ -452,7 +452,9 @@ class TestBed:
     The filter's EAL options (eal_args()) follow attributes that may be
     changed between filters: lcores, an -l list ("0,1"), or a --lcores map
     when it holds "@" ("0@2,(1-4)@3"); qpairs, queue pairs per af_packet
-    port (None: the PMD's default).
+    port (None: the PMD's default); afp_frames, frames in each af_packet
+    ring (None: the PMD's default; more ride out a filter that is not
+    scheduled for a while on a busy machine).
     """
 
     __test__ = False  # not a pytest test class
@@ -478,6 +480,7 @@ class TestBed:
         self.onlink = list(ONLINK if onlink is None else onlink)
         self.lcores = lcores
         self.qpairs = qpairs
+        self.afp_frames = None
         if pmd not in ("af_packet", "pcap"):
             raise ValueError("pmd %r: af_packet or pcap" % pmd)
         self.pmd = pmd
@@ -673,6 +676,8 @@ class TestBed:
         """--vdev options for the two ports, inside first."""
         if self.pmd == "af_packet":
             qpairs = ",qpairs=%d" % self.qpairs if self.qpairs else ""
+            if self.afp_frames:
+                qpairs += ",framecnt=%d" % self.afp_frames
             return ["--vdev=net_af_packet0,iface=%s%s" % (self.host_in, qpairs),
                     "--vdev=net_af_packet1,iface=%s%s" % (self.host_out, qpairs)]
         # libpcap; rx_iface_in: only frames arriving, not the ones we send.
