@@ -34,11 +34,9 @@ root with /usr/bin/python3.
 
 import collections
 import json
-import os
 import re
 import socket
 import struct
-import subprocess
 import sys
 import time
 import traceback
