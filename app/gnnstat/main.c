@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * gnnstat: gnnd's command-line client. Live per-member rates, top blocked
- * sources, reload, the Prometheus exporter. Talks to the control socket
- * only; never links DPDK.
+ * gnnstat: gnnd's command-line client. Live per-member rates; the
+ * operator's lifecycle (top sources, listed servers, suggested servers, the
+ * diff of a config against the traffic seen); reload; the Prometheus
+ * exporter. Talks to the control socket only; never links DPDK.
  *
  * Exit status: 0 ok; 1 gnnd answered with a failure (a refused reload, an
  * error reply) or stdout could not be written; 2 bad usage or gnnd could not
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -45,6 +47,9 @@
 enum command {
 	CMD_LIVE = 0,
 	CMD_TOP,
+	CMD_SERVERS,
+	CMD_SUGGEST,
+	CMD_DIFF,
 	CMD_RELOAD,
 	CMD_EXPORTER,
 };
@@ -58,7 +63,8 @@ struct options {
 	bool interval_set;
 	unsigned long count; /* live: refreshes, 0 = until interrupted; top: N */
 	bool count_set;
-	const char *member;
+	const char *member; /* top, servers, suggest: -m */
+	const char *config; /* diff: CONFIG */
 	const char *listen; /* exporter: ADDR:PORT */
 	double timeout;	    /* exporter: seconds gnnd has to answer a scrape */
 	bool timeout_set;
@@ -92,6 +98,9 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
 		"       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
+		"       gnnstat [-s SOCKET] servers [-m MEMBER] [--json]\n"
+		"       gnnstat [-s SOCKET] suggest [-m MEMBER] [--json]\n"
+		"       gnnstat [-s SOCKET] diff CONFIG [--json]\n"
 		"       gnnstat [-s SOCKET] reload\n"
 		"       gnnstat [-s SOCKET] exporter --listen ADDR:PORT [--timeout SECONDS]\n");
 }
@@ -101,14 +110,25 @@ help(void)
 {
 	usage(stdout);
 	printf("\n"
-	       "Live per-member rates of gnnd (default), its top blocked sources, a\n"
-	       "reload of its configuration, or a Prometheus exporter.\n"
+	       "Live per-member rates of gnnd (default); what a member's port-25 traffic\n"
+	       "says before and after it is switched to enforce; a reload of gnnd's\n"
+	       "configuration; or a Prometheus exporter.\n"
+	       "\n"
+	       "  top       sources blocked or would-be blocked, heaviest first: attempts\n"
+	       "            (SYNs), packets, distinct destinations, first and last seen\n"
+	       "  servers   each mail_servers entry: what it sent, when last; \"never\" when\n"
+	       "            not seen sending since it was loaded\n"
+	       "  suggest   unlisted hosts that accepted connections on a blocked port\n"
+	       "            (likely mail servers), and a mail_servers line to paste\n"
+	       "  diff      what CONFIG would change for the sources seen: newly blocked,\n"
+	       "            newly allowed; changes nothing. Exit 1 when CONFIG is invalid\n"
+	       "  reload    reload the configuration; exit 1 when it is refused\n"
 	       "\n"
 	       "  -s, --socket SOCKET  gnnd control socket (default %s)\n"
 	       "  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
 	       "  -n, --count COUNT    refreshes (default 1; on a terminal, until interrupted);\n"
 	       "                       with top: how many sources (default %d, at most %d)\n"
-	       "  -m, --member MEMBER  top: only this member's sources\n"
+	       "  -m, --member MEMBER  top, servers, suggest: only this member\n"
 	       "      --json           print gnnd's reply (one snapshot) as JSON\n"
 	       "      --prometheus     print one snapshot in Prometheus text format (for\n"
 	       "                       node_exporter: write a temp file, mv it into place)\n"
@@ -121,7 +141,8 @@ help(void)
 	       "                       takes a free port, printed at start\n"
 	       "      --timeout SECS   how long a scrape waits for gnnd (default %g)\n"
 	       "\n"
-	       "Exit status: 0 ok, 1 gnnd reported a failure, 2 bad usage or gnnd unreachable\n"
+	       "Exit status: 0 ok, 1 gnnd reported a failure (an unknown member, an invalid\n"
+	       "CONFIG, a refused reload), 2 bad usage or gnnd unreachable\n"
 	       "(the exporter: 2 when it cannot listen).\n",
 	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX,
 	       EXPORTER_TIMEOUT_S);
@@ -223,17 +244,28 @@ parse_option(int c, struct options *o)
 static int
 parse_command(const char *word, struct options *o, bool *seen)
 {
+	if (*seen && o->cmd == CMD_DIFF && o->config == NULL) {
+		o->config = word;
+		return 0;
+	}
 	if (*seen)
 		return usage_error("unexpected argument \"%s\"", word);
 	*seen = true;
 	if (strcmp(word, "top") == 0)
 		o->cmd = CMD_TOP;
+	else if (strcmp(word, "servers") == 0)
+		o->cmd = CMD_SERVERS;
+	else if (strcmp(word, "suggest") == 0)
+		o->cmd = CMD_SUGGEST;
+	else if (strcmp(word, "diff") == 0)
+		o->cmd = CMD_DIFF;
 	else if (strcmp(word, "reload") == 0)
 		o->cmd = CMD_RELOAD;
 	else if (strcmp(word, "exporter") == 0)
 		o->cmd = CMD_EXPORTER;
 	else
-		return usage_error("unknown command \"%s\" (expected top, reload or exporter)",
+		return usage_error("unknown command \"%s\" (expected top, servers, suggest, "
+				   "diff, reload or exporter)",
 				   word);
 	return 0;
 }
@@ -242,8 +274,16 @@ parse_command(const char *word, struct options *o, bool *seen)
 static int
 check_options(const struct options *o)
 {
-	if (o->cmd != CMD_TOP && o->member != NULL)
-		return usage_error("-m is only for top");
+	bool lifecycle = o->cmd == CMD_TOP || o->cmd == CMD_SERVERS || o->cmd == CMD_SUGGEST;
+
+	if (!lifecycle && o->member != NULL)
+		return usage_error("-m is only for top, servers and suggest");
+	if ((o->cmd == CMD_SERVERS || o->cmd == CMD_SUGGEST || o->cmd == CMD_DIFF) && o->count_set)
+		return usage_error("-n is only for top and the live view");
+	if (o->cmd == CMD_DIFF && o->config == NULL)
+		return usage_error("diff needs a CONFIG file");
+	if (o->cmd == CMD_DIFF && o->config[0] == '\0')
+		return usage_error("diff: CONFIG is an empty name");
 	if (o->cmd != CMD_LIVE && (o->interval_set || o->prometheus))
 		return usage_error("-i and --prometheus are only for the live view");
 	if (o->cmd == CMD_RELOAD && (o->json || o->count_set))
@@ -440,20 +480,35 @@ cmd_live(const struct options *o)
 	return status;
 }
 
-static int
-cmd_top(const struct options *o)
+/* {"cmd": name} with the -m and -n the command was given; NULL: no memory. */
+static json_t *
+lifecycle_request(const struct options *o, const char *name)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "top");
-	json_t *reply;
+	json_t *req = json_pack("{s:s}", "cmd", name);
 
-	if (req != NULL && o->member != NULL &&
-	    json_object_set_new(req, "member", json_string(o->member)) < 0) {
+	if (req == NULL)
+		return NULL;
+	/* json_string refuses a member name that is not UTF-8: say so, not "no memory". */
+	if (o->member != NULL && json_object_set_new(req, "member", json_string(o->member)) < 0) {
 		json_decref(req);
-		req = NULL;
+		return NULL;
 	}
-	if (req != NULL && o->count_set)
+	if (o->cmd == CMD_TOP && o->count_set)
 		json_object_set_new(req, "n", json_integer((json_int_t)o->count));
-	reply = call(o, req, CALL_TIMEOUT_MS);
+	return req;
+}
+
+/*
+ * top, servers, suggest: the reply as text or JSON. An error reply (an
+ * unknown member) is the error on stderr and exit 1, never an empty report.
+ */
+static int
+cmd_report(const struct options *o)
+{
+	static const char *const names[] = {
+		[CMD_TOP] = "top", [CMD_SERVERS] = "servers", [CMD_SUGGEST] = "suggest"};
+	json_t *reply = call(o, lifecycle_request(o, names[o->cmd]), CALL_TIMEOUT_MS);
+
 	if (reply == NULL)
 		return EXIT_NO_GNND;
 	if (server_error(reply)) {
@@ -462,10 +517,99 @@ cmd_top(const struct options *o)
 	}
 	if (o->json)
 		print_json(reply);
+	else if (o->cmd == CMD_TOP)
+		view_top(stdout, reply, o->member);
+	else if (o->cmd == CMD_SERVERS)
+		view_servers(stdout, reply, o->member);
 	else
-		view_top(stdout, reply);
+		view_suggest(stdout, reply, o->member);
 	json_decref(reply);
 	return 0;
+}
+
+/*
+ * CONFIG as gnnd should open it: gnnd runs in a directory of its own, so a
+ * relative name is made absolute here (without resolving symbolic links, so
+ * that the errors name the file as the operator knows it). NULL: too long.
+ */
+static char *
+absolute_config(const char *config)
+{
+	char cwd[PATH_MAX];
+	char *path = NULL;
+
+	if (config[0] == '/')
+		return strdup(config);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	while (config[0] == '.' && config[1] == '/') {
+		config += 2;
+		while (config[0] == '/')
+			config++;
+	}
+	if (asprintf(&path, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", config) < 0)
+		return NULL;
+	return path;
+}
+
+static void
+print_diff_errors(const char *config, const json_t *reply)
+{
+	const json_t *errors = json_object_get(reply, "errors");
+	const char *error = json_string_value(json_object_get(reply, "error"));
+	size_t i;
+
+	fprintf(stderr, "gnnstat: %s: not compared:\n", config);
+	for (i = 0; i < json_array_size(errors); i++)
+		if (json_is_string(json_array_get(errors, i)))
+			fprintf(stderr, "%s\n", json_string_value(json_array_get(errors, i)));
+	if (json_array_size(errors) == 0)
+		fprintf(stderr, "%s\n", error != NULL ? error : "(no reason given)");
+}
+
+/*
+ * diff: exit 0 when CONFIG is valid, whatever it would change; 1 when gnnd
+ * refused it (each error as file:line on stderr) or could not run it.
+ */
+static int
+cmd_diff(const struct options *o)
+{
+	char *config = absolute_config(o->config);
+	json_t *reply, *req;
+	const json_t *ok;
+	int status = 0;
+
+	if (config == NULL) {
+		fprintf(stderr, "gnnstat: %s: cannot make the path absolute: %s\n", o->config,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	req = json_pack("{s:s, s:s}", "cmd", "diff", "config", config);
+	/* Like a reload, the dry run builds every rule before it answers. */
+	reply = call(o, req, RELOAD_TIMEOUT_MS);
+	if (reply == NULL) {
+		free(config);
+		return EXIT_NO_GNND;
+	}
+	ok = json_object_get(reply, "ok");
+	if (o->json && json_is_boolean(ok))
+		print_json(reply);
+	if (json_is_true(ok)) {
+		if (!o->json)
+			view_diff(stdout, reply);
+	} else if (json_is_false(ok)) {
+		print_diff_errors(config, reply);
+		status = EXIT_FAILED;
+	} else if (!server_error(reply)) {
+		fprintf(stderr, "gnnstat: bad reply from %s: no \"ok\" in the diff answer\n",
+			o->socket);
+		status = EXIT_NO_GNND;
+	} else {
+		status = EXIT_FAILED;
+	}
+	json_decref(reply);
+	free(config);
+	return status;
 }
 
 static void
@@ -520,7 +664,11 @@ run(const struct options *o)
 {
 	switch (o->cmd) {
 	case CMD_TOP:
-		return cmd_top(o);
+	case CMD_SERVERS:
+	case CMD_SUGGEST:
+		return cmd_report(o);
+	case CMD_DIFF:
+		return cmd_diff(o);
 	case CMD_RELOAD:
 		return cmd_reload(o);
 	case CMD_EXPORTER:

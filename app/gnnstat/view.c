@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * Text renderers for gnnstat: the live rate view and the top table (the
- * Prometheus exposition is metrics.c). Input is the server's JSON, trusted
+ * The live rate view of gnnstat (the lifecycle reports are reports.c, the
+ * Prometheus exposition metrics.c). Input is the server's JSON, trusted
  * for shape only as far as each getter checks it.
  */
 
@@ -13,29 +13,13 @@
 
 #include <jansson.h>
 
+#include "fields.h"
 #include "view.h"
 
 #define RATE_W	11 /* "14880000.0" fits */
 #define COUNT_W 14
 
 /* ---- JSON getters ---- */
-
-static const char *
-str_field(const json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
-static bool
-num_field(const json_t *obj, const char *key, double *v)
-{
-	const json_t *j = json_object_get(obj, key);
-
-	if (!json_is_number(j))
-		return false;
-	*v = json_number_value(j);
-	return true;
-}
 
 /* The element of an array of objects whose "name" is name. */
 static const json_t *
@@ -49,7 +33,7 @@ find_named(const json_t *arr, const char *name)
 		return NULL;
 	for (i = 0; i < json_array_size(arr); i++) {
 		elem = json_array_get(arr, i);
-		s = str_field(elem, "name");
+		s = field_str(elem, "name");
 		if (s != NULL && strcmp(s, name) == 0)
 			return elem;
 	}
@@ -105,28 +89,12 @@ print_count(FILE *out, int width, const json_t *obj, const char *key)
 /* ---- live view ---- */
 
 static void
-format_time(char *buf, size_t len, const json_t *obj, const char *key, const char *none)
-{
-	struct tm tm;
-	double v;
-	time_t t;
-
-	if (!num_field(obj, key, &v)) {
-		snprintf(buf, len, "%s", none);
-		return;
-	}
-	t = (time_t)v;
-	if (localtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(buf, len, "%.0f", v);
-}
-
-static void
 format_uptime(char *buf, size_t len, const json_t *cur)
 {
 	double now, started;
 	long s;
 
-	if (!num_field(cur, "time", &now) || !num_field(cur, "started", &started) ||
+	if (!field_num(cur, "time", &now) || !field_num(cur, "started", &started) ||
 	    now < started) {
 		snprintf(buf, len, "-");
 		return;
@@ -138,11 +106,11 @@ format_uptime(char *buf, size_t len, const json_t *cur)
 static void
 print_header(FILE *out, const json_t *cur, double dt)
 {
-	const char *last_error = str_field(cur, "last_error");
+	const char *last_error = field_str(cur, "last_error");
 	char reload[32], now[32], up[32];
 
-	format_time(reload, sizeof(reload), cur, "last_reload", "never");
-	format_time(now, sizeof(now), cur, "time", "-");
+	field_time(reload, sizeof(reload), cur, "last_reload", "never");
+	field_time(now, sizeof(now), cur, "time", "-");
 	format_uptime(up, sizeof(up), cur);
 	fprintf(out, "gnnd generation");
 	print_count(out, 0, cur, "generation");
@@ -165,18 +133,12 @@ name_width(const json_t *arr, const char *title)
 	const char *s;
 
 	for (i = 0; i < json_array_size(arr); i++) {
-		s = str_field(json_array_get(arr, i), "name");
+		s = field_str(json_array_get(arr, i), "name");
 		len = s != NULL ? strlen(s) : 0;
 		if (len > w)
 			w = len;
 	}
 	return (int)w;
-}
-
-static const char *
-or_dash(const char *s)
-{
-	return s != NULL ? s : "-";
 }
 
 static void
@@ -192,9 +154,9 @@ print_ports(FILE *out, const json_t *prev, const json_t *cur, double dt)
 		RATE_W, "TX/s", RATE_W, "MISSED/s", RATE_W, "DROPPED/s");
 	for (i = 0; i < json_array_size(ports); i++) {
 		port = json_array_get(ports, i);
-		old = find_named(json_object_get(prev, "ports"), str_field(port, "name"));
-		fprintf(out, "%-*s %-7s", w, or_dash(str_field(port, "name")),
-			or_dash(str_field(port, "role")));
+		old = find_named(json_object_get(prev, "ports"), field_str(port, "name"));
+		fprintf(out, "%-*s %-7s", w, or_dash(field_str(port, "name")),
+			or_dash(field_str(port, "role")));
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			print_rate(out, RATE_W, rate(old, port, keys[k], dt));
 		link = json_object_get(port, "link_up");
@@ -259,9 +221,9 @@ print_members(FILE *out, const json_t *prev, const json_t *cur, double dt)
 		COUNT_W, "BLOCKED", COUNT_W, "WOULD_BLOCK");
 	for (i = 0; i < json_array_size(members); i++) {
 		m = json_array_get(members, i);
-		old = find_named(json_object_get(prev, "members"), str_field(m, "name"));
-		fprintf(out, "%-*s %-7s", w, or_dash(str_field(m, "name")),
-			or_dash(str_field(m, "mode")));
+		old = find_named(json_object_get(prev, "members"), field_str(m, "name"));
+		fprintf(out, "%-*s %-7s", w, or_dash(field_str(m, "name")),
+			or_dash(field_str(m, "mode")));
 		for (k = 0; k < 3; k++)
 			print_rate(out, k == 2 ? RATE_W + 2 : RATE_W, rate(old, m, keys[k], dt));
 		for (k = 0; k < 3; k++)
@@ -282,9 +244,9 @@ interval(const json_t *prev, const json_t *cur, double local_dt)
 {
 	double pt, ct, ps, cs;
 
-	if (num_field(prev, "started", &ps) && num_field(cur, "started", &cs) && ps != cs)
+	if (field_num(prev, "started", &ps) && field_num(cur, "started", &cs) && ps != cs)
 		return 0;
-	if (num_field(prev, "time", &pt) && num_field(cur, "time", &ct) && ct > pt)
+	if (field_num(prev, "time", &pt) && field_num(cur, "time", &ct) && ct > pt)
 		return ct - pt;
 	return local_dt;
 }
@@ -299,46 +261,4 @@ view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt)
 	print_totals(out, prev, cur, dt);
 	print_malformed(out, cur);
 	print_members(out, prev, cur, dt);
-}
-
-/* ---- top ---- */
-
-static int
-field_width(const json_t *arr, const char *key, const char *title)
-{
-	size_t w = strlen(title), len, i;
-	const char *s;
-
-	for (i = 0; i < json_array_size(arr); i++) {
-		s = str_field(json_array_get(arr, i), key);
-		len = s != NULL ? strlen(s) : 1;
-		if (len > w)
-			w = len;
-	}
-	return (int)w;
-}
-
-void
-view_top(FILE *out, const json_t *top)
-{
-	const json_t *sources = json_object_get(top, "sources");
-	int aw = field_width(sources, "address", "ADDRESS");
-	int mw = field_width(sources, "member", "MEMBER");
-	const json_t *s;
-	size_t i;
-
-	if (json_array_size(sources) == 0) {
-		fprintf(out, "no blocked sources\n");
-		return;
-	}
-	fprintf(out, "%-*s %-*s %*s %*s\n", aw, "ADDRESS", mw, "MEMBER", COUNT_W, "BLOCKED",
-		COUNT_W, "WOULD_BLOCK");
-	for (i = 0; i < json_array_size(sources); i++) {
-		s = json_array_get(sources, i);
-		fprintf(out, "%-*s %-*s", aw, or_dash(str_field(s, "address")), mw,
-			or_dash(str_field(s, "member")));
-		print_count(out, COUNT_W, s, "blocked");
-		print_count(out, COUNT_W, s, "would_block");
-		fputc('\n', out);
-	}
 }

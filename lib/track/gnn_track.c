@@ -414,13 +414,12 @@ gnn_track_add(struct gnn_track *t, const struct gnn_source_record *r, double fir
 		def.slot = r->slot;
 		def.prefix = *server;
 		s = find_server(t, &def);
-		if (s != NULL) {
-			if (r->kind == GNN_RECORD_ACCEPTED) {
-				s->accepted += r->attempts;
-			} else {
-				s->attempts += r->attempts;
-				s->packets += r->packets;
-			}
+		if (s != NULL && r->kind == GNN_RECORD_ACCEPTED) {
+			s->accepted += r->attempts;
+		} else if (s != NULL) {
+			/* Seen is seen sending: a server that only receives is "never". */
+			s->attempts += r->attempts;
+			s->packets += r->packets;
 			if (s->first == 0 || first_s < s->first)
 				s->first = first_s;
 			if (last_s > s->last)
@@ -436,9 +435,12 @@ gnn_track_add(struct gnn_track *t, const struct gnn_source_record *r, double fir
 		return;
 	make_key(&k, r->slot, r->family, r->src);
 	e = hh_get(h, &k, &fresh);
-	if (fresh)
+	if (fresh) {
+		/* Its first sighting came before this record: that was the one to log. */
 		e->verdict = r->verdict;
-	else if (e->verdict != r->verdict)
+		e->logged_verdict = r->verdict;
+		e->logged_at = first_s;
+	} else if (e->verdict != r->verdict)
 		hh_restart(h, e, r->verdict); /* a new verdict starts a new history */
 	hh_add(h, e, r, first_s, last_s);
 }
@@ -651,36 +653,25 @@ gnn_track_top_json(const struct gnn_track *t, uint32_t slot, unsigned int n, gnn
 			 (json_int_t)t->sources.aged);
 }
 
-static int
-server_order(const void *a, const void *b)
-{
-	const struct server_entry *x = *(const struct server_entry *const *)a;
-	const struct server_entry *y = *(const struct server_entry *const *)b;
-
-	if (x->def.slot != y->def.slot)
-		return x->def.slot < y->def.slot ? -1 : 1;
-	return memcmp(&x->def.prefix, &y->def.prefix, sizeof(x->def.prefix));
-}
-
 json_t *
 gnn_track_servers_json(const struct gnn_track *t, uint32_t slot, gnn_track_name_fn name, void *arg)
 {
-	const struct server_entry **sorted = malloc(sizeof(*sorted) * (t->n_servers + 1));
+	/* In the order gnn_track_set_servers() got them: the file's, in gnnd. */
+	const struct server_entry **chosen = malloc(sizeof(*chosen) * (t->n_servers + 1));
 	json_t *list = json_array();
 	uint32_t n = 0;
 	char buf[64];
 
-	if (sorted == NULL || list == NULL) {
-		free(sorted);
+	if (chosen == NULL || list == NULL) {
+		free(chosen);
 		json_decref(list);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < t->n_servers; i++)
 		if (wanted(t->servers[i].def.slot, slot))
-			sorted[n++] = &t->servers[i];
-	qsort(sorted, n, sizeof(*sorted), server_order);
+			chosen[n++] = &t->servers[i];
 	for (uint32_t i = 0; i < n; i++) {
-		const struct server_entry *s = sorted[i];
+		const struct server_entry *s = chosen[i];
 
 		json_array_append_new(
 			list,
@@ -692,7 +683,7 @@ gnn_track_servers_json(const struct gnn_track *t, uint32_t slot, gnn_track_name_
 				  time_or_null(s->first), "last_seen", time_or_null(s->last),
 				  "never", s->last == 0, "loaded", s->loaded));
 	}
-	free(sorted);
+	free(chosen);
 	return json_pack("{s:o}", "servers", list);
 }
 

@@ -16,8 +16,8 @@
  * - accepts: member hosts that answered inbound connections on a blocked
  *   port (SYN-ACKs): likely mail servers. Bounded the same way.
  * - servers: per mail_servers entry of the running file: attempts, packets,
- *   last seen, "never" until one arrives. Kept across reloads by (member,
- *   prefix).
+ *   first and last seen sending, "never" until it sends (inbound connections
+ *   it accepted are counted apart). Kept across reloads by (member, prefix).
  *
  * Plain C with jansson for the replies, no EAL: gnnd (control lcore) and
  * gnnaudit both use it. Not thread-safe: one thread per tracker.
@@ -59,7 +59,8 @@ struct gnn_track_server {
 };
 
 /*
- * The running rules' mail_servers entries, in any order. An entry already
+ * The running rules' mail_servers entries, in the order the servers reply
+ * lists them (gnnd: the file's). An entry already
  * known (same slot and prefix) keeps what it saw; new ones start "never",
  * entries no longer listed are forgotten. loaded_s: when these rules were
  * loaded. 0 or -ENOMEM (nothing changed).
@@ -90,7 +91,10 @@ void gnn_track_reclassify(struct gnn_track *t, gnn_track_verdict_fn verdict,
 /*
  * Event log bookkeeping: true when the source (slot, verdict) has not been
  * logged in the last window seconds, and marks it logged now. A source not
- * in the table is always due.
+ * in the table is always due; one that enters the table counts as logged
+ * at its first record's first packet (the sighting a worker sends before
+ * that record is the one to log: a caller asks about sightings before it
+ * adds the records that arrived with them).
  */
 bool gnn_track_log_due(struct gnn_track *t, uint32_t slot, uint8_t family, const uint8_t *addr,
 		       uint8_t verdict, double now, double window);
@@ -120,7 +124,8 @@ typedef const char *(*gnn_track_name_fn)(void *arg, uint32_t slot);
  *           "packets", "destinations", "first_seen", "last_seen", ...}],
  *           "tracked", "evicted", ...}, heaviest first, at most n;
  *  servers: {"servers": [{"member", "server", "attempts", "packets",
- *           "accepted", "last_seen" (null: never), "never"}]};
+ *           "accepted", "first_seen", "last_seen" (null: never sent),
+ *           "never", "loaded"}]}, first and last seen sending;
  *  accepts: {"hosts": [{"address", "member", "listed", "inbound",
  *           "peers", "outbound_attempts", "first_seen", "last_seen"}]}.
  */

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """gnnstat against a fake gnnd: a Unix-socket server speaking the control
-protocol with canned replies whose counters advance on every stats request.
+protocol with canned replies whose counters advance on every stats request,
+and canned lifecycle replies (top, servers, suggest, diff) whose text and
+exit codes are checked.
 
 usage: test_gnnstat.py PATH/TO/gnnstat
 Stdlib only. Prints "N passed, N failed"; exits non-zero on any failure.
@@ -41,6 +43,59 @@ TOTAL_STEPS = {"rx_packets": 2000, "forwarded": 1940, "blocked": 50, "would_bloc
 MALFORMED_STEPS = {"vlan_depth": 1, "truncated": 2, "bad_header": 3, "tiny_fragment": 4,
                    "frag_no_l4": 0, "ext_chain": 0}
 
+# The lifecycle replies (top, servers, suggest, diff), times around NOW.
+NOW = 1700003600.25
+TOP_SOURCES = [
+    {"address": "198.51.100.7", "member": "example-college", "verdict": "blocked",
+     "attempts": 3000, "packets": 3010, "destinations": 48, "attempts_error": 0,
+     "first_seen": NOW - 3600, "last_seen": NOW - 1, "blocked": 3010, "would_block": 0},
+    {"address": "2001:db8:10::1234", "member": "example-school", "verdict": "would_block",
+     "attempts": 20, "packets": 25, "destinations": 2, "attempts_error": 3,
+     "first_seen": NOW - 60, "last_seen": NOW - 30.5, "blocked": 0, "would_block": 25,
+     "future_field": 1},
+]
+SERVERS = [
+    {"member": "example-college", "server": "198.51.100.25", "attempts": 120, "packets": 900,
+     "accepted": 40, "first_seen": NOW - 3000, "last_seen": NOW - 5, "never": False,
+     "loaded": NOW - 7200},
+    {"member": "example-college", "server": "198.51.100.26/31", "attempts": 0, "packets": 0,
+     "accepted": 0, "first_seen": None, "last_seen": None, "never": True,
+     "loaded": NOW - 7200},
+    {"member": "example-school", "server": "2001:db8:20::25", "attempts": 0, "packets": 0,
+     "accepted": 7, "first_seen": None, "last_seen": None, "never": True,
+     "loaded": NOW - 600},
+]
+SUGGEST = [
+    {"member": "example-college", "mode": "monitor",
+     "listed": ["198.51.100.25", "198.51.100.26/31"],
+     "suggested": [
+         {"address": "198.51.100.30", "member": "example-college", "listed": False,
+          "verdict": "would_block", "inbound": 12, "packets": 60, "peers": 4,
+          "outbound_attempts": 9, "first_seen": NOW - 500, "last_seen": NOW - 20},
+         {"address": "198.51.100.31", "member": "example-college", "listed": False,
+          "verdict": "would_block", "inbound": 1, "packets": 3, "peers": 1,
+          "outbound_attempts": 0, "first_seen": NOW - 100, "last_seen": NOW - 100}]},
+    {"member": "example-school", "mode": "enforce", "listed": [], "suggested": []},
+]
+DIFF = {"ok": True, "compared": 42, "members_now": 2, "members_new": 3,
+        "newly_blocked": [
+            {"address": "198.51.100.30", "member": "example-college",
+             "new_member": "example-college", "was": "would_block", "now": "blocked",
+             "attempts": 9, "inbound": 12, "last_seen": NOW - 20, "accepted": True}],
+        "newly_allowed": [
+            {"address": "2001:db8:10::1234", "member": "example-school",
+             "new_member": "example-school", "was": "blocked", "now": "allowed",
+             "attempts": 20, "inbound": 0, "last_seen": NOW - 30, "accepted": False}],
+        "other_changes": [
+            {"address": "198.51.100.99", "member": "example-college",
+             "new_member": "example-museum", "was": "would_block", "now": "would_block",
+             "attempts": 1, "inbound": 0, "last_seen": None, "accepted": False}]}
+
+
+def local(t):
+    """A Unix time as gnnstat shows it: local time, to the second."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(t)))
+
 
 class FakeGnnd:
     """State shared by the handler threads; tests tweak it between runs."""
@@ -56,6 +111,7 @@ class FakeGnnd:
         self.reload_ok = True
         self.error_reply = None
         self.restart_at = None  # tick from which "started" changes and counters reset
+        self.old_top = False
 
     def stats(self):
         with self.lock:
@@ -113,13 +169,33 @@ class FakeGnnd:
             return {"ok": False, "error": "gnn.conf:7: unknown mode \"enforcing\"",
                     "errors": ["gnn.conf:7: unknown mode \"enforcing\"",
                                "gnn.conf:9: bad CIDR \"192.0.2.0/33\""]}
+        if cmd in ("top", "servers", "suggest") and req.get("member") not in (
+                None, "example-college", "example-school"):
+            return {"error": "no member named %s" % req["member"]}
         if cmd == "top":
-            return {"sources": [
-                {"address": "198.51.100.7", "member": "example-college", "blocked": 12,
-                 "would_block": 0},
-                {"address": "2001:db8:10::1234", "member": "example-school", "blocked": 0,
-                 "would_block": 9},
-            ]}
+            if self.old_top:  # the reply of a gnnd from before the lifecycle commands
+                return {"sources": [
+                    {"address": "198.51.100.7", "member": "example-college", "blocked": 12,
+                     "would_block": 0}]}
+            sources = [s for s in TOP_SOURCES
+                       if req.get("member") in (None, s["member"])][:req.get("n", 10)]
+            return {"sources": sources, "tracked": 65536, "capacity": 65536,
+                    "evicted": 34467, "aged": 2, "time": NOW}
+        if cmd == "servers":
+            return {"servers": [s for s in SERVERS if req.get("member") in (None, s["member"])],
+                    "time": NOW}
+        if cmd == "suggest":
+            return {"members": [m for m in SUGGEST if req.get("member") in (None, m["member"])],
+                    "time": NOW}
+        if cmd == "diff":
+            config = req.get("config", "")
+            if config.endswith("bad.conf"):
+                return {"ok": False, "error": config + ":7: unknown mode 'enforcing'",
+                        "errors": [config + ":7: unknown mode 'enforcing'",
+                                   config + ":9: bad CIDR \"192.0.2.0/33\""]}
+            if config.endswith("busy.conf"):
+                return {"ok": False, "error": "busy: a reload is in progress, try again"}
+            return dict(DIFF, config=config)
         return {"error": "unknown command"}
 
 
@@ -461,22 +537,198 @@ def test_top(fake, sock):
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
     check(fake.requests[-1] == {"cmd": "top", "member": "example-college", "n": 5},
           "request %r" % fake.requests[-1])
-    lines = [l.split() for l in r.stdout.splitlines()]
-    check(lines[0] == ["ADDRESS", "MEMBER", "BLOCKED", "WOULD_BLOCK"], "header %r" % lines[0])
-    check(lines[1] == ["198.51.100.7", "example-college", "12", "0"], "row %r" % lines[1])
-    check(lines[2] == ["2001:db8:10::1234", "example-school", "0", "9"], "row %r" % lines[2])
+    lines = r.stdout.splitlines()
+    check(lines[0].split() == ["ADDRESS", "MEMBER", "VERDICT", "ATTEMPTS", "PACKETS",
+                               "DESTINATIONS", "FIRST", "SEEN", "LAST", "SEEN"],
+          "header %r" % lines[0])
+    src = TOP_SOURCES[0]
+    check(lines[1].split() == ["198.51.100.7", "example-college", "blocked", "3000", "3010",
+                               "48"] + local(src["first_seen"]).split() +
+          local(src["last_seen"]).split(), "row %r" % lines[1])
+    check(lines[-1] == "1 shown; tracked 65536 of capacity 65536 (all members), "
+          "evicted 34467, aged 2", "footer %r" % lines[-1])
+    check(len(lines) == 3, "one source of that member: %r" % lines)
+    check(all(l == l.rstrip() for l in lines), "trailing blanks")
+    r = run(["-s", sock, "top"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    lines = r.stdout.splitlines()
+    check(lines[2].split()[:6] == ["2001:db8:10::1234", "example-school", "would_block", "20",
+                                   "25", "2"], "row %r" % lines[2])
+    # Columns line up: each field starts where its title does.
+    check(lines[2].index("example-school") == lines[0].index("MEMBER"), "columns")
+    check(lines[2].index("would_block") == lines[0].index("VERDICT"), "columns")
+    check(lines[1].index("3000") + 4 == lines[0].index("ATTEMPTS") + 8, "right-aligned")
+    check("1 of these came in while the table was full" in r.stdout,
+          "a count with an error bound must say so: %r" % r.stdout)
     r = run(["-s", sock, "top", "--json"])
-    check(r.returncode == 0 and json.loads(r.stdout)["sources"][0]["blocked"] == 12,
-          "top --json")
+    check(r.returncode == 0 and json.loads(r.stdout)["sources"] == TOP_SOURCES, "top --json")
     check(fake.requests[-1] == {"cmd": "top"}, "request %r" % fake.requests[-1])
     r = run(["-s", sock, "top", "-n", "1001"])
     check(r.returncode == 2, "top -n 1001 must be a usage error")
 
 
+def test_top_unknown_member(fake, sock):
+    """An unknown member is an error (exit 1), never an empty report."""
+    for args in (["top", "-m", "nosuch"], ["top", "-m", "nosuch", "--json"],
+                 ["servers", "-m", "nosuch"], ["suggest", "-m", "nosuch"],
+                 ["suggest", "-m", "nosuch", "--json"]):
+        r = run(["-s", sock] + args)
+        check(r.returncode == 1, "%r: exit %d" % (args, r.returncode))
+        check(r.stderr == "gnnstat: gnnd: no member named nosuch\n", "%r: stderr %r" % (
+            args, r.stderr))
+        check(r.stdout == "", "%r: stdout %r" % (args, r.stdout))
+        check(fake.requests[-1]["member"] == "nosuch", "request %r" % fake.requests[-1])
+
+
+def test_top_empty_and_old(fake, sock):
+    r = run(["-s", sock, "top", "-m", "example-school", "-n", "1"])
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    fake_top = [s for s in TOP_SOURCES if s["member"] == "example-school"]
+    check(r.stdout.splitlines()[1].split()[0] == fake_top[0]["address"], r.stdout)
+    saved = TOP_SOURCES[:]
+    TOP_SOURCES.clear()
+    try:
+        r = run(["-s", sock, "top", "-m", "example-college"])
+    finally:
+        TOP_SOURCES.extend(saved)
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(r.stdout.splitlines()[0] ==
+          "no blocked or would-be blocked sources of member example-college", r.stdout)
+    # An older gnnd's reply: what it has, dashes for the rest, no failure.
+    fake.old_top = True
+    try:
+        r = run(["-s", sock, "top"])
+    finally:
+        fake.old_top = False
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    row = r.stdout.splitlines()[1].split()
+    check(row[:2] == ["198.51.100.7", "example-college"] and set(row[2:]) == {"-"},
+          "old reply row %r" % row)
+
+
+def test_servers(fake, sock):
+    r = run(["-s", sock, "servers"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    check(fake.requests[-1] == {"cmd": "servers"}, "request %r" % fake.requests[-1])
+    lines = r.stdout.splitlines()
+    check(lines[0].split() == ["MEMBER", "SERVER", "ATTEMPTS", "PACKETS", "ACCEPTED", "LAST",
+                               "SEEN", "LOADED"], "header %r" % lines[0])
+    s0 = SERVERS[0]
+    check(lines[1].split() == ["example-college", "198.51.100.25", "120", "900", "40"] +
+          local(s0["last_seen"]).split() + local(s0["loaded"]).split(), "row %r" % lines[1])
+    check(lines[2].split()[:6] == ["example-college", "198.51.100.26/31", "0", "0", "0",
+                                   "never"], "row %r" % lines[2])
+    # It accepted inbound mail but never sent: still "never".
+    check(lines[3].split()[:6] == ["example-school", "2001:db8:20::25", "0", "0", "7",
+                                   "never"], "row %r" % lines[3])
+    check(lines[4] == "2 of 3 listed servers never seen sending since loaded",
+          "summary %r" % lines[4])
+    r = run(["-s", sock, "servers", "-m", "example-college", "--json"])
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(fake.requests[-1] == {"cmd": "servers", "member": "example-college"},
+          "request %r" % fake.requests[-1])
+    check(json.loads(r.stdout)["servers"] == SERVERS[:2], "servers --json")
+    r = run(["-s", sock, "servers", "-m", "example-college"])
+    check(r.stdout.splitlines()[-1] ==
+          "1 of 2 listed servers never seen sending since loaded", r.stdout)
+
+
+def test_suggest(fake, sock):
+    r = run(["-s", sock, "suggest"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    check(fake.requests[-1] == {"cmd": "suggest"}, "request %r" % fake.requests[-1])
+    lines = r.stdout.splitlines()
+    check(lines[0] == "example-college (monitor): 2 unlisted hosts accepted connections on a "
+          "blocked port", "line %r" % lines[0])
+    check(lines[1].split() == ["ADDRESS", "VERDICT", "INBOUND", "PEERS", "OUTBOUND", "FIRST",
+                               "SEEN", "LAST", "SEEN"], "header %r" % lines[1])
+    h = SUGGEST[0]["suggested"][0]
+    check(lines[2].split() == ["198.51.100.30", "would_block", "12", "4", "9"] +
+          local(h["first_seen"]).split() + local(h["last_seen"]).split(), "row %r" % lines[2])
+    check(lines[3].split()[:5] == ["198.51.100.31", "would_block", "1", "1", "0"],
+          "row %r" % lines[3])
+    # Listed first in file order, then the suggested: one line to paste.
+    check(lines[4] == 'mail_servers = [ "198.51.100.25", "198.51.100.26/31", '
+          '"198.51.100.30", "198.51.100.31" ];', "paste line %r" % lines[4])
+    check(lines[5] == "", "a blank line between members")
+    check(lines[6] == "example-school (enforce): no unlisted host accepted connections on a "
+          "blocked port", "line %r" % lines[6])
+    check(lines[7] == "mail_servers = [ ];", "paste line %r" % lines[7])
+    r = run(["-s", sock, "suggest", "-m", "example-college", "--json"])
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(fake.requests[-1] == {"cmd": "suggest", "member": "example-college"},
+          "request %r" % fake.requests[-1])
+    check(json.loads(r.stdout)["members"] == SUGGEST[:1], "suggest --json")
+    saved = SUGGEST[:]
+    SUGGEST.clear()
+    try:
+        r = run(["-s", sock, "suggest"])
+    finally:
+        SUGGEST.extend(saved)
+    check(r.returncode == 0 and r.stdout == "no unlisted host of any member accepted "
+          "connections on a blocked port\n", "empty suggest %r" % r.stdout)
+
+
+def test_diff(fake, sock):
+    tmp = os.path.dirname(sock)
+    r = subprocess.run([GNNSTAT, "-s", sock, "diff", "./next.conf"], capture_output=True,
+                       text=True, timeout=20, cwd=tmp)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    want = os.path.join(os.path.realpath(tmp), "next.conf")
+    check(fake.requests[-1] == {"cmd": "diff", "config": want},
+          "CONFIG must go as an absolute path: %r" % fake.requests[-1])
+    lines = r.stdout.splitlines()
+    check(lines[0] == "%s is valid; members: 2 now, 3 in the file" % want, lines[0])
+    check(lines[1] == "newly blocked: 1", lines[1])
+    check(lines[2].split() == ["ADDRESS", "MEMBER", "WAS", "->", "NOW", "ATTEMPTS", "LAST",
+                               "SEEN", "NOTE"], "header %r" % lines[2])
+    check(lines[3].split()[:7] == ["198.51.100.30", "example-college", "would_block", "->",
+                                   "blocked", "9"] + local(NOW - 20).split()[:1],
+          "row %r" % lines[3])
+    check(lines[3].endswith("accepted inbound connections: a mail server?"), lines[3])
+    check(lines[4] == "newly allowed: 1", lines[4])
+    check(lines[6].split()[:6] == ["2001:db8:10::1234", "example-school", "blocked", "->",
+                                   "allowed", "20"], "row %r" % lines[6])
+    check(lines[7] == "other changes: 1", lines[7])
+    check(lines[9].split()[:9] == ["198.51.100.99", "example-college", "->", "example-museum",
+                                   "would_block", "->", "would_block", "1", "-"],
+          "a member change: %r" % lines[9])
+    check(lines[10] == "42 sources compared: 1 newly blocked, 1 newly allowed, 1 other change",
+          lines[10])
+    check(all(l == l.rstrip() for l in lines), "trailing blanks")
+    r = run(["-s", sock, "diff", "/etc/gnn/next.conf", "--json"])
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(json.loads(r.stdout) == dict(DIFF, config="/etc/gnn/next.conf"), "diff --json")
+
+
+def test_diff_invalid(fake, sock):
+    r = run(["-s", sock, "diff", "/etc/gnn/bad.conf"])
+    check(r.returncode == 1, "an invalid CONFIG: exit %d" % r.returncode)
+    check(r.stdout == "", "stdout %r" % r.stdout)
+    check("/etc/gnn/bad.conf:7: unknown mode 'enforcing'\n" in r.stderr and
+          '/etc/gnn/bad.conf:9: bad CIDR "192.0.2.0/33"\n' in r.stderr,
+          "every error, file:line: %r" % r.stderr)
+    r = run(["-s", sock, "diff", "/etc/gnn/bad.conf", "--json"])
+    check(r.returncode == 1, "--json, invalid: exit %d" % r.returncode)
+    check(json.loads(r.stdout)["ok"] is False, "--json prints the reply")
+    check("bad CIDR" in r.stderr, "and the errors on stderr: %r" % r.stderr)
+    r = run(["-s", sock, "diff", "/etc/gnn/busy.conf"])
+    check(r.returncode == 1 and "busy: a reload is in progress" in r.stderr,
+          "busy: exit %d, %r" % (r.returncode, r.stderr))
+    fake.error_reply = "diff: CONFIG is required"
+    try:
+        r = run(["-s", sock, "diff", "x.conf"])
+    finally:
+        fake.error_reply = None
+    check(r.returncode == 1 and "CONFIG is required" in r.stderr, "error reply")
+
+
 def test_no_socket(fake, sock):
     missing = os.path.join(os.path.dirname(sock), "missing.sock")
     for args in (["-s", missing], ["-s", missing, "--json"], ["-s", missing, "reload"],
-                 ["-s", missing, "top"], ["-s", missing, "--prometheus"]):
+                 ["-s", missing, "top"], ["-s", missing, "--prometheus"],
+                 ["-s", missing, "servers"], ["-s", missing, "suggest", "-m", "x"],
+                 ["-s", missing, "diff", "/etc/gnn/gnn.conf"]):
         r = run(args)
         check(r.returncode == 2, "%r: exit %d" % (args, r.returncode))
         check("cannot connect to %s" % missing in r.stderr, "stderr %r" % r.stderr)
@@ -517,7 +769,10 @@ def test_usage(fake, sock):
                  ["--listen", "127.0.0.1:9617"], ["top", "--timeout", "1"],
                  ["exporter", "--listen", "127.0.0.1:9617", "--json"],
                  ["exporter", "--listen", "127.0.0.1:9617", "--timeout", "0"],
-                 ["exporter", "--listen", "127.0.0.1:9617", "--prometheus"]):
+                 ["exporter", "--listen", "127.0.0.1:9617", "--prometheus"],
+                 ["servers", "-n", "3"], ["suggest", "-i", "1"], ["diff"],
+                 ["diff", "a.conf", "b.conf"], ["diff", "a.conf", "-m", "x"],
+                 ["diff", ""], ["suggest", "extra"], ["servers", "--prometheus"]):
         r = run(["-s", sock] + args)
         check(r.returncode == 2, "%r: exit %d" % (args, r.returncode))
         check("usage:" in r.stderr, "%r: no usage text" % args)
@@ -526,11 +781,16 @@ def test_usage(fake, sock):
     r = run(["--help"])
     check(r.returncode == 0 and "--prometheus" in r.stdout and "exporter --listen" in r.stdout,
           "--help")
+    for word in ("top [-m MEMBER]", "servers [-m MEMBER]", "suggest [-m MEMBER]",
+                 "diff CONFIG"):
+        check(word in r.stdout, "--help lacks %r" % word)
 
 
 TESTS = [test_json, test_rates, test_rates_count, test_rates_restart, test_tty,
          test_prometheus, test_prometheus_parser_is_strict, test_reload_ok, test_reload_fail,
-         test_server_error, test_top, test_no_socket, test_refused, test_usage, test_timeout]
+         test_server_error, test_top, test_top_unknown_member, test_top_empty_and_old,
+         test_servers, test_suggest, test_diff, test_diff_invalid, test_no_socket, test_refused,
+         test_usage, test_timeout]
 
 
 def main():

@@ -265,6 +265,107 @@ class SmtpSink:
         return _stop_proc(self.proc)
 
 
+class Postfix:
+    """A private Postfix instance in one of the bed's namespaces (see
+    TestBed.start_postfix): its own config directory, queue and log under
+    base, nothing of the system's Postfix used or touched."""
+
+    def __init__(self, bed, side, base, addr):
+        self.bed = bed
+        self.side = side
+        self.base = Path(base)
+        self.config = self.base / "etc"
+        self.queue_dir = self.base / "queue"
+        self.maillog = self.base / "log" / "maillog"
+        self.addr = addr
+
+    def postfix(self, *args, check=True, timeout=60):
+        """Run `postfix -c CONFIG args...` in the instance's namespace."""
+        return self.bed.exec(self.side, "postfix", "-c", self.config, *args, check=check,
+                             timeout=timeout)
+
+    def master_pid(self):
+        """The master daemon's pid from its pid file, or None."""
+        try:
+            return int((self.queue_dir / "pid" / "master.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def queue(self):
+        """The messages in the queue: dicts of `postqueue -j` (queue_name,
+        queue_id, recipients with delay_reason, ...)."""
+        # In the namespace: Postfix's commands want inet_interfaces to exist.
+        p = self.bed.exec(self.side, "postqueue", "-c", self.config, "-j", check=True)
+        return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+    def flush(self):
+        """Ask for every queued message to be delivered now (`postqueue -f`)."""
+        self.bed.exec(self.side, "postqueue", "-c", self.config, "-f", check=True)
+
+    def log(self):
+        """The instance's mail log so far."""
+        try:
+            return self.maillog.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        """`postfix stop`, then SIGKILL for whatever of it is left (by pid:
+        the master, and its children in the namespace run as postfix)."""
+        pid = self.master_pid()
+        self.postfix("stop", check=False, timeout=30)
+        deadline = time.monotonic() + 10
+        while pid is not None and time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        postfix_uid = _postfix_ids()[0]
+        pids = sh("ip", "netns", "pids", self.bed.ns(self.side), check=False).stdout.split()
+        for p in pids:
+            with contextlib.suppress(OSError, ValueError):
+                if os.stat("/proc/%s" % p).st_uid == postfix_uid:
+                    os.kill(int(p), signal.SIGKILL)
+        with contextlib.suppress(ValueError):
+            self.bed._postfixes.remove(self)
+
+
+def _postfix_ids():
+    """(uid, gid) of the postfix user Debian's package made."""
+    import pwd
+    pw = pwd.getpwnam("postfix")
+    return pw.pw_uid, pw.pw_gid
+
+
+POSTFIX_MASTER_CF = """\
+# service type private unpriv chroot wakeup maxproc command
+smtp      inet  n       -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
 MailResult = collections.namedtuple(
     "MailResult", "delivered returncode token transcript elapsed")
 MailResult.__doc__ = """swaks outcome: delivered (exit 0), its exit code
@@ -434,7 +535,9 @@ class TestBed:
     The filter's EAL options (eal_args()) follow attributes that may be
     changed between filters: lcores, an -l list ("0,1"), or a --lcores map
     when it holds "@" ("0@2,(1-4)@3"); qpairs, queue pairs per af_packet
-    port (None: the PMD's default).
+    port (None: the PMD's default); afp_frames, frames in each af_packet
+    ring (None: the PMD's default; more ride out a filter that is not
+    scheduled for a while on a busy machine).
     """
 
     __test__ = False  # not a pytest test class
@@ -460,6 +563,7 @@ class TestBed:
         self.onlink = list(ONLINK if onlink is None else onlink)
         self.lcores = lcores
         self.qpairs = qpairs
+        self.afp_frames = None
         if pmd not in ("af_packet", "pcap"):
             raise ValueError("pmd %r: af_packet or pcap" % pmd)
         self.pmd = pmd
@@ -469,6 +573,7 @@ class TestBed:
         self._own_workdir = workdir is None
         self._addrs = {"in": set(), "out": set()}
         self._procs = []
+        self._postfixes = []
         self.filter = None
         self._mem_args = None
         self.is_up = False
@@ -582,6 +687,9 @@ class TestBed:
         Idempotent; also works on a bed made by another process with the
         same prefix (testbed.py down --prefix P)."""
         errors = []
+        for pf in list(getattr(self, "_postfixes", [])):
+            with contextlib.suppress(Exception):
+                pf.stop()
         if self.filter is not None:
             with contextlib.suppress(Exception):
                 self.filter.stop()
@@ -651,6 +759,8 @@ class TestBed:
         """--vdev options for the two ports, inside first."""
         if self.pmd == "af_packet":
             qpairs = ",qpairs=%d" % self.qpairs if self.qpairs else ""
+            if self.afp_frames:
+                qpairs += ",framecnt=%d" % self.afp_frames
             return ["--vdev=net_af_packet0,iface=%s%s" % (self.host_in, qpairs),
                     "--vdev=net_af_packet1,iface=%s%s" % (self.host_out, qpairs)]
         # libpcap; rx_iface_in: only frames arriving, not the ones we send.
@@ -819,6 +929,76 @@ class TestBed:
         p = self.exec(side, *cmd, timeout=timeout * 6 + 10)
         return MailResult(p.returncode == 0, p.returncode, token,
                           p.stdout + p.stderr, time.monotonic() - t0)
+
+    def start_postfix(self, addr, relayhost, mynetworks, side="in", backoff=1,
+                      connect_timeout=2, ready_timeout=30):
+        """A real Postfix relay (Debian's postfix, a private instance) on
+        addr in a side's namespace: it accepts mail for any domain from
+        mynetworks ([CIDR...]) and relays it to relayhost (an address:
+        "[relayhost]:25", no DNS), from addr. Retries come every `backoff`
+        seconds, a connection attempt gives up after connect_timeout. Its
+        config, queue and log live under the workdir. Returns Postfix once
+        it listens on addr:25; down() stops it."""
+        uid, gid = _postfix_ids()
+        # Postfix's daemons run as postfix and must reach the queue.
+        os.chmod(self.workdir, 0o711)
+        base = Path(tempfile.mkdtemp(prefix="postfix-", dir=self.workdir))
+        os.chmod(base, 0o755)
+        pf = Postfix(self, side, base, addr)
+        for d in (pf.config, pf.queue_dir, pf.maillog.parent):
+            d.mkdir(mode=0o755)
+        data = base / "data"
+        data.mkdir(mode=0o700)
+        os.chown(data, uid, gid)
+        main_cf = {
+            "compatibility_level": "3.6",
+            "queue_directory": pf.queue_dir,
+            "data_directory": data,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "relay.example.org",
+            "mydomain": "example.org",
+            "mydestination": "",
+            "local_transport": "error:5.1.1 no local delivery",
+            "alias_maps": "",
+            "alias_database": "",
+            "inet_interfaces": addr,
+            "inet_protocols": "ipv4" if ipaddress.ip_address(addr).version == 4 else "ipv6",
+            "smtp_bind_address" if ipaddress.ip_address(addr).version == 4
+            else "smtp_bind_address6": addr,
+            "mynetworks": " ".join(mynetworks),
+            "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
+            "relayhost": "[%s]:25" % relayhost,
+            "smtp_dns_support_level": "disabled",
+            "smtp_host_lookup": "native",
+            "smtp_connect_timeout": "%ds" % connect_timeout,
+            "queue_run_delay": "%ds" % backoff,
+            "minimal_backoff_time": "%ds" % backoff,
+            "maximal_backoff_time": "%ds" % backoff,
+            "smtp_tls_security_level": "none",
+            "smtpd_tls_security_level": "none",
+            "maillog_file": pf.maillog,
+            "maillog_file_prefixes": base,
+            "biff": "no",
+        }
+        (pf.config / "main.cf").write_text(
+            "".join("%s = %s\n" % (k, v) for k, v in main_cf.items()))
+        (pf.config / "master.cf").write_text(POSTFIX_MASTER_CF)
+        self._postfixes.append(pf)
+        p = pf.postfix("start", check=False)
+        if p.returncode != 0:
+            raise BedError("postfix start: exit %d: %s%s" % (p.returncode, p.stdout, p.stderr))
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            probe = self.exec(side, PYTHON, "-c",
+                              "import socket; socket.create_connection((%r, 25), 1).close()"
+                              % addr)
+            if probe.returncode == 0:
+                return pf
+            if time.monotonic() > deadline:
+                raise BedError("postfix not listening on %s:25 after %ss:\n%s"
+                               % (addr, ready_timeout, pf.log()[-2000:]))
+            time.sleep(0.2)
 
     # -- crafted frames -----------------------------------------------------
 

@@ -65,17 +65,29 @@ static struct {
 
 /* ---- log ---- */
 
+/*
+ * Once the second is over, say how many events it left out: from the drain
+ * timer too, so the count of a burst's last second does not wait for the
+ * next event (which may be hours away).
+ */
+static void
+log_flush(int64_t sec)
+{
+	if (sec != trk.log_second && trk.suppressed > 0) {
+		GNN_LOG(INFO, "%" PRIu64 " more source events not logged", trk.suppressed);
+		trk.suppressed = 0;
+	}
+}
+
 static bool
 log_allowed(void)
 {
 	int64_t sec = gnn_clock_mono_ms() / 1000;
 
+	log_flush(sec);
 	if (sec != trk.log_second) {
-		if (trk.suppressed > 0)
-			GNN_LOG(INFO, "%" PRIu64 " more source events not logged", trk.suppressed);
 		trk.log_second = sec;
 		trk.logged = 0;
-		trk.suppressed = 0;
 	}
 	if (trk.logged++ < LOG_PER_SECOND)
 		return true;
@@ -145,6 +157,24 @@ drain(void *arg)
 	double wall_now = gnn_clock_wall();
 
 	RTE_SET_USED(arg);
+	log_flush(gnn_clock_mono_ms() / 1000);
+	/*
+	 * Sightings first, of every worker: a source's first sighting is
+	 * logged before its first record enters the table, which marks it
+	 * logged (gnn_track_log_due), so it is logged once, not again when a
+	 * worker meets it anew.
+	 */
+	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
+		struct gnn_judge *j = &gnnd.workers[w]->judge;
+		unsigned int n;
+
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(j->sightings, sights, sizeof(sights[0]),
+							   RTE_DIM(sights), NULL);
+			for (unsigned int i = 0; i < n; i++)
+				log_sighting(&sights[i]);
+		} while (n == RTE_DIM(sights));
+	}
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_judge *j = &gnnd.workers[w]->judge;
 		unsigned int n;
@@ -155,12 +185,6 @@ drain(void *arg)
 			for (unsigned int i = 0; i < n; i++)
 				add_record(&recs[i], tsc_now, wall_now);
 		} while (n == DRAIN_BURST);
-		do {
-			n = rte_ring_sc_dequeue_burst_elem(j->sightings, sights, sizeof(sights[0]),
-							   RTE_DIM(sights), NULL);
-			for (unsigned int i = 0; i < n; i++)
-				log_sighting(&sights[i]);
-		} while (n == RTE_DIM(sights));
 	}
 }
 
@@ -474,6 +498,28 @@ passes(uint8_t v)
 	return v == GNN_VERDICT_ALLOWED || v == GNN_VERDICT_FORWARD;
 }
 
+/*
+ * A host met again in another table (a source that also accepted, a
+ * listed server that also accepted): the row gets what that table knows.
+ * Outbound attempts come from the sources and servers tables, inbound
+ * connections from the accepts table.
+ */
+static void
+diff_merge(json_t *row, const struct gnn_track_host *host)
+{
+	const json_t *last = json_object_get(row, "last_seen");
+
+	if (host->accepted) {
+		json_object_set_new(row, "accepted", json_true());
+		json_object_set_new(row, "inbound", json_integer((json_int_t)host->attempts));
+	} else if ((json_int_t)host->attempts >
+		   json_integer_value(json_object_get(row, "attempts"))) {
+		json_object_set_new(row, "attempts", json_integer((json_int_t)host->attempts));
+	}
+	if (host->last_s > 0 && (!json_is_real(last) || host->last_s > json_real_value(last)))
+		json_object_set_new(row, "last_seen", json_real(host->last_s));
+}
+
 static void
 diff_host(void *arg, const struct gnn_track_host *host)
 {
@@ -484,29 +530,40 @@ diff_host(void *arg, const struct gnn_track_host *host)
 	json_t *row, *list;
 	const char *addr = addr_text(host->family, host->addr, buf, sizeof(buf));
 
-	if (json_object_get(d->seen, addr) != NULL)
+	/* Each address once; seen maps it to its row, or null when unchanged. */
+	row = json_object_get(d->seen, addr);
+	if (row != NULL) {
+		if (json_is_object(row))
+			diff_merge(row, host);
 		return;
-	json_object_set_new(d->seen, addr, json_true());
+	}
 	d->compared++;
 	was = judge_address(d->cur, host->family, host->addr, &m_cur);
 	now = judge_address(d->next, host->family, host->addr, &m_next);
 	if (was == now && (member_of(d->cur, m_cur) == member_of(d->next, m_next) ||
 			   (m_cur >= 0 && m_next >= 0 &&
-			    strcmp(member_of(d->cur, m_cur), member_of(d->next, m_next)) == 0)))
+			    strcmp(member_of(d->cur, m_cur), member_of(d->next, m_next)) == 0))) {
+		json_object_set_new(d->seen, addr, json_null());
 		return;
+	}
 	if (blocks(now) && !blocks(was))
 		list = d->newly_blocked;
 	else if (passes(now) && !passes(was))
 		list = d->newly_allowed;
 	else
 		list = d->other_changes;
-	row = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:I, s:o, s:b}", "address", addr, "member",
-			member_of(d->cur, m_cur), "new_member", member_of(d->next, m_next), "was",
-			gnn_verdict_name(was), "now", gnn_verdict_name(now), "attempts",
-			(json_int_t)host->attempts, "last_seen",
+	row = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:I, s:I, s:o, s:b}", "address", addr,
+			"member", member_of(d->cur, m_cur), "new_member",
+			member_of(d->next, m_next), "was", gnn_verdict_name(was), "now",
+			gnn_verdict_name(now), "attempts",
+			(json_int_t)(host->accepted ? 0 : host->attempts), "inbound",
+			(json_int_t)(host->accepted ? host->attempts : 0), "last_seen",
 			host->last_s > 0 ? json_real(host->last_s) : json_null(), "accepted",
 			host->accepted);
+	if (row == NULL)
+		return;
 	json_array_append_new(list, row);
+	json_object_set(d->seen, addr, row);
 }
 
 static void
