@@ -14,6 +14,7 @@
  * - A missing top-level setting is reported on line 1.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -67,7 +68,7 @@ struct loader {
 	bool nomem;
 };
 
-static const char *const top_fields[] = {"blocked_ports", "ports", "members", NULL};
+static const char *const top_fields[] = {"blocked_ports", "ports", "members", "ipfix", NULL};
 static const char *const pair_fields[] = {"inside", "outside", NULL};
 static const char *const member_fields[] = {"name", "mode", "networks", "mail_servers", NULL};
 
@@ -511,6 +512,128 @@ load_blocked_ports(struct loader *ld, const config_setting_t *root)
 
 free_lines:
 	free(lines);
+}
+
+/* ---- ipfix ------------------------------------------------------------ */
+
+#define IPFIX_DEFAULT_INTERVAL 10
+#define IPFIX_MAX_INTERVAL     3600
+
+static const char *const ipfix_fields[] = {"collector", "interval", NULL};
+
+/*
+ * "192.0.2.200:4739" or "[2001:db8::200]:4739" into ipfix. Returns NULL,
+ * or what is wrong with text.
+ */
+static const char *
+parse_collector(const char *text, struct gnn_ipfix *ipfix)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port;
+	unsigned long v;
+	size_t len;
+	char *end;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (close == NULL || close[1] != ':')
+			return "an IPv6 collector is written [ADDRESS]:PORT";
+		len = (size_t)(close - text - 1);
+		port = close + 2;
+		ipfix->family = 6;
+		text++;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL)
+			return "no port: write ADDRESS:PORT, such as 192.0.2.200:4739";
+		if (memchr(text, ':', (size_t)(colon - text)) != NULL)
+			return "an IPv6 collector is written [ADDRESS]:PORT";
+		len = (size_t)(colon - text);
+		port = colon + 1;
+		ipfix->family = 4;
+	}
+	if (len == 0 || len >= sizeof(host))
+		return "not an IP address (host names are not looked up)";
+	memcpy(host, text, len);
+	host[len] = '\0';
+	memset(ipfix->address, 0, sizeof(ipfix->address));
+	if (inet_pton(ipfix->family == 4 ? AF_INET : AF_INET6, host, ipfix->address) != 1)
+		return "not an IP address (host names are not looked up)";
+	if (ipfix->family == 4 ? memcmp(ipfix->address, "\0\0\0\0", 4) == 0
+			       : memcmp(ipfix->address, (const uint8_t[16]){0}, 16) == 0)
+		return "the unspecified address is no collector";
+	if (port[0] < '0' || port[0] > '9')
+		return "no port number after the address";
+	errno = 0;
+	v = strtoul(port, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return "port out of range 1..65535";
+	ipfix->port = (uint16_t)v;
+	return NULL;
+}
+
+/* Optional: ipfix = { collector = "ADDRESS:PORT"; interval = SECONDS; }; */
+static void
+load_ipfix(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *g = config_setting_get_member(root, "ipfix");
+	struct gnn_ipfix *ipfix = &ld->policy->ipfix;
+	const config_setting_t *s;
+	const char *why;
+
+	if (g == NULL)
+		return;
+	if (!config_setting_is_group(g)) {
+		ERROR(ld, g,
+		      "'ipfix' must be a group such as { collector = \"192.0.2.200:4739\"; "
+		      "interval = 10; }, not %s",
+		      type_name(g));
+		return;
+	}
+	check_fields(ld, g, ipfix_fields, "in ipfix");
+	ipfix->line = config_setting_source_line(g);
+	ipfix->interval = IPFIX_DEFAULT_INTERVAL;
+
+	s = config_setting_get_member(g, "collector");
+	if (s == NULL) {
+		ERROR(ld, g,
+		      "missing 'collector' in ipfix (its address and UDP port, e.g. "
+		      "collector = \"192.0.2.200:4739\";)");
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ERROR(ld, s,
+		      "ipfix 'collector' must be a string such as \"192.0.2.200:4739\", "
+		      "not %s",
+		      type_name(s));
+		return;
+	}
+	why = parse_collector(config_setting_get_string(s), ipfix);
+	if (why != NULL) {
+		ERROR(ld, s, "ipfix collector '%s': %s", config_setting_get_string(s), why);
+		return;
+	}
+
+	s = config_setting_get_member(g, "interval");
+	if (s != NULL) {
+		long long v;
+
+		if (config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64) {
+			ERROR(ld, s, "ipfix 'interval' must be a number of seconds, not %s",
+			      type_name(s));
+			return;
+		}
+		v = config_setting_get_int64(s);
+		if (v < 1 || v > IPFIX_MAX_INTERVAL) {
+			ERROR(ld, s, "ipfix interval %lld out of range 1..%d seconds", v,
+			      IPFIX_MAX_INTERVAL);
+			return;
+		}
+		ipfix->interval = (unsigned int)v;
+	}
+	ipfix->enabled = true;
 }
 
 /* ---- ports ------------------------------------------------------------ */
@@ -986,6 +1109,7 @@ load_config(config_t *cfg, bool parsed, const char *name, gnn_port_exists_fn por
 	load_blocked_ports(&ld, root);
 	load_ports(&ld, root);
 	load_members(&ld, root);
+	load_ipfix(&ld, root);
 	check_network_owners(&ld);
 	check_mail_servers(&ld);
 

@@ -51,6 +51,20 @@ struct gnn_port_pair {
 	int line;
 };
 
+/*
+ * The optional IPFIX export (docs/design.md, "Export"):
+ *   ipfix = { collector = "192.0.2.200:4739"; interval = 10; };
+ * The collector is an address literal (no name lookup) and a UDP port.
+ */
+struct gnn_ipfix {
+	bool enabled;	       /* the file has an ipfix group */
+	uint8_t family;	       /* 4 or 6 */
+	uint8_t address[16];   /* collector, network order; IPv4 in address[0..3] */
+	uint16_t port;	       /* UDP port, host order */
+	unsigned int interval; /* seconds between two exports */
+	int line;	       /* of the ipfix group */
+};
+
 struct gnn_policy {
 	char *path;
 	unsigned int n_blocked_ports;
@@ -59,6 +73,7 @@ struct gnn_policy {
 	struct gnn_port_pair *port_pairs;
 	unsigned int n_members;
 	struct gnn_member *members; /* in file order */
+	struct gnn_ipfix ipfix;	    /* enabled == false: no export */
 };
 
 /*

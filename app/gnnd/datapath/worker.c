@@ -161,6 +161,7 @@ gnn_worker_main(void *arg)
 		for (unsigned int u = 0; u < w->n_units; u++)
 			poll_unit(w, rs, &w->units[u], now);
 		gnn_judge_tick(&w->judge, now);
+		gnn_flows_tick(&w->flows, now);
 		/* The control lcore wants the tables current (a top or servers request). */
 		if (unlikely(__atomic_load_n(&w->flush_req, __ATOMIC_RELAXED) != w->flush_done)) {
 			uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_ACQUIRE);

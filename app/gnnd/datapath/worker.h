@@ -13,6 +13,7 @@
 
 #include <rte_common.h>
 
+#include "judge/gnn_flows.h"
 #include "judge/gnn_judge.h"
 #include "stats/gnn_stats.h"
 
@@ -64,6 +65,9 @@ struct gnn_worker {
 	struct gnn_lcore_stats stats __rte_cache_aligned;
 	/* worker: rw; ctrl: creates and drains the rings */
 	struct gnn_judge judge __rte_cache_aligned;
+	/* worker: rw (the cache); ctrl: creates and drains the ring, points
+	 * judge.flows here while the IPFIX export is on */
+	struct gnn_flows flows __rte_cache_aligned;
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
 } __rte_cache_aligned;
 
