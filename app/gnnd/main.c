@@ -56,7 +56,7 @@ RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
 #define SIGHTING_RING_SIZE   1024
 /* Each worker's flow cache and ring for the IPFIX export (used only when configured). */
 #define FLOW_CACHE_ENTRIES 2048
-#define FLOW_RING_SIZE	   8192
+#define FLOW_RING_SIZE	   16384
 
 struct gnnd gnnd;
 

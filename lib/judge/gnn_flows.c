@@ -19,21 +19,32 @@
 #include <rte_ring_elem.h>
 
 #include "judge/gnn_flows.h"
+#include "judge/gnn_judge.h"
 
 /* Entries the aging sweep looks at per tick. */
 #define SWEEP_PER_TICK 8
 
-/* The key's first word: family, verdict and destination port. */
+/* The key's first word: family, verdict and destination port, as they lie in a record. */
 static inline uint32_t
 key_head(uint8_t family, uint8_t verdict, uint16_t dport)
 {
-	return (uint32_t)family | (uint32_t)verdict << 8 | (uint32_t)dport << 16;
+	struct {
+		uint8_t family, verdict;
+		uint16_t dport;
+	} h = {family, verdict, dport};
+	uint32_t x;
+
+	memcpy(&x, &h, sizeof(x));
+	return x;
 }
 
 static inline uint32_t
 entry_head(const struct gnn_flow_record *e)
 {
-	return key_head(e->family, e->verdict, e->dport);
+	uint32_t x;
+
+	memcpy(&x, e, sizeof(x));
+	return x;
 }
 
 static inline bool
@@ -46,6 +57,10 @@ same_flow(const struct gnn_flow_record *e, uint32_t head, const uint64_t *addrs)
 	       ((a[0] ^ addrs[0]) | (a[1] ^ addrs[1]) | (a[2] ^ addrs[2]) | (a[3] ^ addrs[3])) == 0;
 }
 
+_Static_assert(offsetof(struct gnn_flow_record, family) == 0 &&
+		       offsetof(struct gnn_flow_record, verdict) == 1 &&
+		       offsetof(struct gnn_flow_record, dport) == 2,
+	       "a record starts with the key's first word");
 _Static_assert(offsetof(struct gnn_flow_record, dst) == offsetof(struct gnn_flow_record, src) + 16,
 	       "src and dst are compared as one 32-byte key");
 
@@ -53,17 +68,15 @@ _Static_assert(offsetof(struct gnn_flow_record, dst) == offsetof(struct gnn_flow
 static inline void
 send_one(struct gnn_flows *fl, struct gnn_flow_record *e)
 {
-	if (rte_ring_sp_enqueue_elem(fl->ring, e, sizeof(*e)) == 0)
-		fl->sent++;
-	else
+	if (rte_ring_sp_enqueue_elem(fl->ring, e, sizeof(*e)) != 0)
 		fl->lost++;
 	e->packets = 0;
 	e->octets = 0;
 	fl->n_pending--;
 }
 
-void
-gnn_flows_add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verdict, uint64_t now)
+static inline void
+add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verdict, uint64_t now)
 {
 	uint32_t head = key_head(f->family, verdict, f->dport);
 	uint64_t addrs[4];
@@ -73,7 +86,10 @@ gnn_flows_add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verd
 	memcpy(addrs, f->src, 16);
 	memcpy(addrs + 2, f->dst, 16);
 	h = rte_hash_crc_4byte(head, 0x9747b28c);
-	h = rte_hash_crc(addrs, sizeof(addrs), h);
+	h = rte_hash_crc_8byte(addrs[0], h);
+	h = rte_hash_crc_8byte(addrs[1], h);
+	h = rte_hash_crc_8byte(addrs[2], h);
+	h = rte_hash_crc_8byte(addrs[3], h);
 	set = &fl->cache[(h & fl->set_mask) * GNN_FLOWS_WAYS];
 	for (unsigned int w = 0; w < GNN_FLOWS_WAYS; w++) {
 		if (same_flow(&set[w], head, addrs)) {
@@ -106,6 +122,25 @@ gnn_flows_add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verd
 	e->packets++;
 	e->octets += f->ip_len;
 	e->last = now;
+}
+
+void
+gnn_flows_add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verdict, uint64_t now)
+{
+	add(fl, f, verdict, now);
+}
+
+void
+gnn_flows_burst(struct gnn_flows *fl, const struct gnn_frame_info *info, const uint8_t *verdicts,
+		uint32_t n, uint64_t now)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		enum gnn_verdict v = GNN_JUDGE_VERDICT(verdicts[i]);
+
+		if (v == GNN_VERDICT_ALLOWED || v == GNN_VERDICT_WOULD_BLOCK ||
+		    v == GNN_VERDICT_BLOCKED)
+			add(fl, &info[i], (uint8_t)v, now);
+	}
 }
 
 void

@@ -4,14 +4,13 @@
 
 /*
  * Per-worker flow aggregation for the IPFIX export (docs/design.md,
- * "Export"). While the export is on, the judge counts every candidate it
- * settles as allowed, would block or blocked into a small set-associative
- * cache keyed by (family, source, destination, destination port, verdict):
- * packets, IP octets, first and last time. An entry's flow record goes to
- * the control lcore over a single-producer ring when a new flow evicts it,
- * or once it has been pending for flush_ticks; the control lcore merges the
- * records of an interval and exports them. A record the ring refuses is
- * counted in lost.
+ * "Export"). While the export is on, the worker hands every burst the judge
+ * settled to gnn_flows_burst(), which counts each candidate allowed, would
+ * be blocked or blocked into a small set-associative cache keyed by (family, source,
+ * destination, destination port, verdict): packets, IP octets, first and last time. An entry's flow
+ * record goes to the control lcore over a single-producer ring when a new flow evicts it, or once
+ * it has been pending for flush_ticks; the control lcore merges the records of an interval and
+ * exports them. A record the ring refuses is counted in lost.
  *
  * One per worker; nothing here locks, allocates or makes a syscall after
  * gnn_flows_init().
@@ -47,7 +46,6 @@ struct gnn_flows {
 	uint32_t n_pending; /* worker: entries holding packets */
 	uint64_t flush_ticks;
 	struct rte_ring *ring; /* worker: enqueue; ctrl: dequeue */
-	uint64_t sent;	       /* worker: rw, ctrl: ro: records enqueued */
 	uint64_t lost;	       /* worker: rw, ctrl: ro: records the ring refused */
 };
 
@@ -70,6 +68,15 @@ void gnn_flows_fini(struct gnn_flows *fl);
  */
 void gnn_flows_add(struct gnn_flows *fl, const struct gnn_frame_info *f, uint8_t verdict,
 		   uint64_t now);
+
+/*
+ * Count the frames of a judged burst: info[i] with judge verdict byte
+ * verdicts[i] (gnn_judge_burst()'s); those allowed, would-be blocked or
+ * blocked are added, the others ignored.
+ * The worker's own lcore only; lock-free.
+ */
+void gnn_flows_burst(struct gnn_flows *fl, const struct gnn_frame_info *info,
+		     const uint8_t *verdicts, uint32_t n, uint64_t now);
 
 /* Send the records of a few entries pending for flush_ticks (one step of a sweep). */
 void gnn_flows_sweep(struct gnn_flows *fl, uint64_t now);

@@ -18,7 +18,6 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "judge/gnn_flows.h"
 #include "judge/gnn_judge.h"
 
 /* Entries the aging sweep looks at per tick. */
@@ -127,7 +126,6 @@ settle(struct gnn_judge *j, struct gnn_source_record *e, const struct gnn_frame_
 {
 	enum gnn_verdict v = (enum gnn_verdict)e->verdict;
 	uint8_t out = GNN_VERDICT_FORWARD;
-	struct gnn_flows *fl;
 
 	if (v == GNN_VERDICT_FORWARD)
 		return out; /* no member, or mode off: nothing to count */
@@ -136,10 +134,6 @@ settle(struct gnn_judge *j, struct gnn_source_record *e, const struct gnn_frame_
 		out = (uint8_t)v;
 		if (v == GNN_VERDICT_BLOCKED && (e->flags & GNN_RECORD_F_REJECT) && is_attempt(f))
 			out |= GNN_JUDGE_REJECT;
-		/* The IPFIX export's one flag: NULL unless it is configured. */
-		fl = __atomic_load_n(&j->flows, __ATOMIC_RELAXED);
-		if (unlikely(fl != NULL))
-			gnn_flows_add(fl, f, (uint8_t)v, now);
 	}
 	if (e->packets == 0)
 		e->first = now;

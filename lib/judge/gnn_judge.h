@@ -28,7 +28,6 @@
 #include "stats/gnn_stats.h"
 #include "track/gnn_record.h"
 
-struct gnn_flows;
 struct rte_ring;
 
 #define GNN_JUDGE_MAX_BURST GNN_RULESET_MAX_BURST
@@ -52,9 +51,6 @@ struct gnn_judge {
 	struct gnn_lcore_stats *stats; /* the caller's counters */
 	struct rte_ring *records;      /* worker: enqueue, ctrl: dequeue; may be NULL */
 	struct rte_ring *sightings;    /* likewise */
-	/* ctrl: rw (release), worker: ro: where settled candidates are counted
-	 * for the IPFIX export (judge/gnn_flows.h); NULL: no export */
-	struct gnn_flows *flows;
 	uint32_t n_staged;
 	uint32_t n_sighted;
 	struct gnn_source_record staged[2 * GNN_JUDGE_MAX_BURST];

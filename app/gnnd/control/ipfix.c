@@ -60,7 +60,7 @@
 RTE_LOG_REGISTER(gnn_logtype_ipfix, gnn.ipfix, INFO);
 #define GNN_LOGTYPE gnn_logtype_ipfix
 
-#define DRAIN_MS    100
+#define DRAIN_MS    50
 #define DRAIN_BURST 64
 /* Flows merged per interval before an early export (half the table). */
 #define TABLE_SIZE 65536
@@ -592,7 +592,7 @@ point_workers(bool on)
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_worker *wk = gnnd.workers[w];
 
-		__atomic_store_n(&wk->judge.flows, on ? &wk->flows : NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&wk->flows_on, on ? &wk->flows : NULL, __ATOMIC_RELEASE);
 	}
 }
 

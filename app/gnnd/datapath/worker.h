@@ -53,6 +53,8 @@ struct gnn_worker {
 	struct gnn_ruleset *ruleset __rte_cache_aligned;
 	int quit;	    /* worker: ro, ctrl: rw */
 	uint64_t flush_req; /* worker: ro, ctrl: rw: send every pending record now */
+	/* worker: ro, ctrl: rw (release): &flows while the IPFIX export is on, else NULL */
+	struct gnn_flows *flows_on;
 
 	/* worker: rw, ctrl: ro */
 	int running __rte_cache_aligned;
@@ -65,8 +67,7 @@ struct gnn_worker {
 	struct gnn_lcore_stats stats __rte_cache_aligned;
 	/* worker: rw; ctrl: creates and drains the rings */
 	struct gnn_judge judge __rte_cache_aligned;
-	/* worker: rw (the cache); ctrl: creates and drains the ring, points
-	 * judge.flows here while the IPFIX export is on */
+	/* worker: rw (the cache); ctrl: creates and drains the ring */
 	struct gnn_flows flows __rte_cache_aligned;
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
 } __rte_cache_aligned;
