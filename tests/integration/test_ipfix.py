@@ -21,6 +21,8 @@ What the inside sent is counted from a capture on its end.
                 its observationPointID (and firewallEvent) is 3 for blocked,
                 1 for allowed, 4 for would block; nothing for 587 or the
                 non-member; ipfix_records_sent grew by the flows, nothing lost
+  many flows    3000 destinations of one workstation, more than a worker's
+                cache holds: every flow at the collector with its packets
   collector down  nfcapd stopped: every frame forwarded or dropped as before
                 (outside capture), counters exact, each record counted sent
                 or lost (send errors counted), gnnd keeps serving
@@ -112,6 +114,19 @@ def batch_frames(seq0):
             frames.append(Ether(src=SRC_MAC, dst=DST_MAC) / l3 / tcp / (b"m" * payload))
             n += 1
     return [bytes(f) for f in frames]
+
+
+MANY = 3000  # destinations of one blocked workstation in the many-flows check
+
+
+def many_frames(n):
+    """SYNs from the workstation to n destinations (198.19.0.0/16), the
+    first 100 of them twice: once at the start, once at the end."""
+    dsts = ["198.19.%d.%d" % (i // 250, 1 + i % 250) for i in range(n)]
+    order = dsts + dsts[:100]
+    return [bytes(Ether(src=SRC_MAC, dst=DST_MAC) / IP(src=WS4, dst=d) /
+                  TCP(sport=20000 + i % 40000, dport=25, flags="S", seq=i))
+            for i, d in enumerate(order)]
 
 
 def flow_of(frame):
@@ -322,6 +337,41 @@ def run(ctx):
         col.stop()
         check_collected(col, exp, window)
 
+    def many_flows(_):
+        # More flows than a worker's cache holds (2048): evictions, many messages.
+        col = ctx.collector(*COLLECTOR_A)
+        before = ctx.ipfix_counters()
+        totals = bed.stats()["totals"]
+        port_missed = sum(p["rx_missed"] for p in bed.stats()["ports"])
+        frames = many_frames(MANY)
+        with bed.capture("in", direction="out", buffer_kib=16384) as cin:
+            for i in range(0, len(frames), 256):
+                bed.send_frames("in", frames[i:i + 256])
+                time.sleep(0.02)
+        sent = [f for f in cin.frames if flow_of(f) is not None]
+        check(sorted(sent) == sorted(frames) and cin.kernel_drops() in (0, None),
+              "the inside capture holds %d of %d frames" % (len(sent), len(frames)))
+        s = bed.stats()
+        check(sum(p["rx_missed"] for p in s["ports"]) == port_missed,
+              "gnnd's ports missed frames: the bed was too slow to measure")
+        check(s["totals"]["blocked"] - totals["blocked"] == len(frames),
+              "blocked %d of %d" % (s["totals"]["blocked"] - totals["blocked"], len(frames)))
+        exp = expected_flows(sent)
+        c = ctx.wait_records(before, len(exp))
+        d_sent = c["ipfix_records_sent"] - before["ipfix_records_sent"]
+        check(d_sent >= len(exp) and c["ipfix_records_lost"] == before["ipfix_records_lost"],
+              "%d flows: %d records sent, lost %d -> %d" %
+              (len(exp), d_sent, before["ipfix_records_lost"], c["ipfix_records_lost"]))
+        time.sleep(0.5)
+        col.stop()
+        got = col.flows()
+        wrong = [(k, got.get(k), v) for k, v in exp.items()
+                 if got.get(k) is None or got[k][:2] != v]
+        check(set(got) == set(exp) and not wrong, "%d flows at the collector, %d sent; "
+              "first differences %r" % (len(got), len(exp), wrong[:3]))
+        print("     %d flows in %d records, %d messages" %
+              (len(exp), d_sent, c["ipfix_messages_sent"] - before["ipfix_messages_sent"]))
+
     def collector_down(_):
         # nfcapd on COLLECTOR_A is stopped: its port is unreachable.
         before = ctx.ipfix_counters()
@@ -407,7 +457,7 @@ def run(ctx):
         code = bed.stop_filter()
         check(code == 0, "exit %r" % code)
 
-    return [export, collector_down, reload_moves_export, unreachable_collector, removed,
+    return [export, many_flows, collector_down, reload_moves_export, unreachable_collector, removed,
             check_refuses_bad_settings, gnnd_exits_0]
 
 

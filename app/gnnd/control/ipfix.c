@@ -7,10 +7,11 @@
  *
  * Encoding is libfixbuf's: a session with one template per address family,
  * a buffer exporter in manual mode, so that each finished message is handed
- * to us and sent with one non-blocking send() on a connected UDP socket of
- * our own. Nothing here waits for the network: a send that fails (the
- * collector's port unreachable, the socket buffer full, no route) loses that
- * message's records, and both are counted. The templates lead the first
+ * to us, queued, and sent with one non-blocking send() on a connected UDP
+ * socket of our own, MSGS_PER_TICK per tick. Nothing here waits for the
+ * network: a send that fails (the collector's port unreachable, the socket
+ * buffer full, no route) loses that message's records, and both are
+ * counted; so does a message the full queue cannot take. The templates lead the first
  * message of every export, so a collector that starts (or restarts) late
  * can decode the next interval (RFC 7011, 8.4: templates over UDP are
  * re-sent periodically).
@@ -69,13 +70,21 @@ RTE_LOG_REGISTER(gnn_logtype_ipfix, gnn.ipfix, INFO);
  * Largest message: it fits the IPv6 minimum MTU (1280) with the IPv6 and UDP
  * headers, so no path fragments it (RFC 7011, 10.3.3).
  */
-#define MSG_MAX	    1232
-#define SNDBUF	    (4 << 20)
-#define TID_IPV4    256
-#define TID_IPV6    257
-#define DOMAIN_ID   1
-#define PROTO_TCP   6
-#define LOG_EVERY_S 60 /* send errors are logged at most this often */
+#define MSG_MAX 1232
+/*
+ * Messages sent per tick (about 1300 a second, 30,000 records): an export
+ * leaves as a paced stream rather than one burst that overruns the
+ * collector's socket buffer. The queue holds a few intervals of a busy box;
+ * what does not fit is counted lost.
+ */
+#define MSGS_PER_TICK 64
+#define QUEUE_SIZE    4096
+#define SNDBUF	      (4 << 20)
+#define TID_IPV4      256
+#define TID_IPV6      257
+#define DOMAIN_ID     1
+#define PROTO_TCP     6
+#define LOG_EVERY_S   60 /* send errors are logged at most this often */
 
 /* firewallEvent values (IANA "firewallEvent" registry). */
 enum {
@@ -134,6 +143,13 @@ static fbInfoElementSpec_t spec6[] = {
 	{ie_proto, 1, 0}, {ie_event, 1, 0}, FB_IESPEC_NULL,
 };
 
+/* A finished message waiting for its turn on the wire. */
+struct queued {
+	uint16_t len;
+	uint32_t records; /* data records in it */
+	uint8_t data[MSG_MAX];
+};
+
 /* One merged flow of the current interval. */
 struct flow {
 	uint32_t head; /* family | verdict << 8 | dport << 16; 0: free */
@@ -162,6 +178,9 @@ static struct {
 	int fd;
 	bool connected;
 	uint8_t msg[MSG_MAX];
+	/* finished messages, sent at most MSGS_PER_TICK per tick */
+	struct queued *queue; /* QUEUE_SIZE */
+	uint32_t q_head, q_len;
 	/* this interval's flows */
 	struct flow *table;
 	uint32_t *used; /* indices of the taken slots, in order */
@@ -249,13 +268,42 @@ note_send_error(int err)
 	ipx.errors_unlogged = 0;
 }
 
-/* Finish the message being built and send it, without waiting. */
+/* Send the oldest queued message without waiting; a failure loses its records. */
+static void
+send_queued(void)
+{
+	struct queued *m = &ipx.queue[ipx.q_head];
+	ssize_t rc = -1;
+
+	errno = ENOTCONN;
+	if (ipx.fd >= 0 && (ipx.connected || socket_connect()))
+		rc = send(ipx.fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (rc == (ssize_t)m->len) {
+		ipx.messages_sent++;
+		ipx.records_sent += m->records;
+	} else {
+		note_send_error(rc < 0 ? errno : EMSGSIZE);
+		ipx.records_lost += m->records;
+	}
+	ipx.q_head = (ipx.q_head + 1) % QUEUE_SIZE;
+	ipx.q_len--;
+}
+
+/* Send up to max queued messages. */
+static void
+pump(uint32_t max)
+{
+	while (ipx.q_len > 0 && max-- > 0)
+		send_queued();
+}
+
+/* Finish the message being built and queue it. */
 static void
 send_message(void)
 {
 	GError *err = NULL;
+	struct queued *m;
 	size_t len;
-	ssize_t rc;
 
 	if (!ipx.msg_open)
 		return;
@@ -269,17 +317,15 @@ send_message(void)
 		return;
 	}
 	len = fbExporterGetMsgLen(ipx.exporter);
-	rc = -1;
-	errno = ENOTCONN;
-	if (ipx.fd >= 0 && (ipx.connected || socket_connect()))
-		rc = send(ipx.fd, ipx.msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (rc == (ssize_t)len) {
-		ipx.messages_sent++;
-		ipx.records_sent += ipx.in_msg;
-	} else {
-		note_send_error(rc < 0 ? errno : EMSGSIZE);
-		ipx.records_lost += ipx.in_msg;
+	if (ipx.q_len == QUEUE_SIZE || len > sizeof(m->data)) {
+		ipx.records_lost += ipx.in_msg; /* the collector does not keep up */
+		ipx.in_msg = 0;
+		return;
 	}
+	m = &ipx.queue[(ipx.q_head + ipx.q_len++) % QUEUE_SIZE];
+	memcpy(m->data, ipx.msg, len);
+	m->len = (uint16_t)len;
+	m->records = ipx.in_msg;
 	ipx.in_msg = 0;
 }
 
@@ -314,6 +360,7 @@ add_template(fbSession_t *session, uint16_t tid, fbInfoElementSpec_t *spec, GErr
 static void
 session_close(void)
 {
+	pump(UINT32_MAX); /* what is queued goes to this session's collector */
 	if (ipx.fbuf != NULL)
 		fBufFree(ipx.fbuf); /* and its session and exporter */
 	ipx.fbuf = NULL;
@@ -482,6 +529,7 @@ export_flows(void)
 		for (uint32_t i = 0; i < ipx.n_used; i++)
 			append_flow(&ipx.table[ipx.used[i]]);
 		send_message();
+		pump(MSGS_PER_TICK);
 	} else {
 		ipx.records_lost += ipx.n_used;
 	}
@@ -570,6 +618,7 @@ static void
 tick(void *arg)
 {
 	RTE_SET_USED(arg);
+	pump(MSGS_PER_TICK);
 	drain_rings();
 	if (ipx.on && gnn_clock_mono_ms() >= ipx.next_export_ms) {
 		export_flows();
@@ -678,8 +727,9 @@ gnn_ipfix_init(void)
 	ipx.tsc_hz = (double)rte_get_tsc_hz();
 	ipx.table = calloc(TABLE_SIZE, sizeof(*ipx.table));
 	ipx.used = calloc(TABLE_FILL, sizeof(*ipx.used));
+	ipx.queue = calloc(QUEUE_SIZE, sizeof(*ipx.queue));
 	ipx.model = fbInfoModelAlloc();
-	if (ipx.table == NULL || ipx.used == NULL || ipx.model == NULL) {
+	if (ipx.table == NULL || ipx.used == NULL || ipx.queue == NULL || ipx.model == NULL) {
 		gnn_ipfix_fini();
 		return -ENOMEM;
 	}
@@ -718,8 +768,11 @@ gnn_ipfix_fini(void)
 	ipx.model = NULL;
 	free(ipx.table);
 	free(ipx.used);
+	free(ipx.queue);
 	ipx.table = NULL;
 	ipx.used = NULL;
+	ipx.queue = NULL;
+	ipx.q_len = 0;
 	ipx.n_used = 0;
 	ipx.on = false;
 }
