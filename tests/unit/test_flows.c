@@ -327,6 +327,9 @@ test_init_refuses_a_bad_cache_size(void **state)
 
 /* ---- EAL --------------------------------------------------------------- */
 
+/* EAL may keep its arguments: they are freed after rte_eal_cleanup(). */
+static char *eal_argv[9];
+
 static int
 eal_setup(void **state)
 {
@@ -343,9 +346,10 @@ eal_setup(void **state)
 	};
 	char *argv[RTE_DIM(args)];
 
+	_Static_assert(RTE_DIM(args) == RTE_DIM(eal_argv), "one copy per argument");
 	(void)state;
 	for (size_t i = 0; i < RTE_DIM(args); i++)
-		assert_non_null(argv[i] = strdup(args[i]));
+		assert_non_null(argv[i] = eal_argv[i] = strdup(args[i]));
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
 		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -363,6 +367,8 @@ eal_teardown(void **state)
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rc = rte_eal_cleanup();
 	rmdir(dir);
+	for (size_t i = 0; i < RTE_DIM(eal_argv); i++)
+		free(eal_argv[i]);
 	return rc;
 }
 
