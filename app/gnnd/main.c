@@ -8,6 +8,7 @@
  * The main lcore becomes the control lcore; every other lcore is a worker.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -302,6 +303,14 @@ print_check_summary(const struct gnn_policy *p, const struct gnn_ruleset *rs)
 	printf("  members: %u (%u enforce, %u monitor, %u off), %u networks, %u mail servers\n",
 	       p->n_members, modes[GNN_MODE_ENFORCE], modes[GNN_MODE_MONITOR], modes[GNN_MODE_OFF],
 	       nets, servers);
+	if (p->ipfix.enabled) {
+		char addr[INET6_ADDRSTRLEN];
+		bool v6 = p->ipfix.family == 6;
+
+		inet_ntop(v6 ? AF_INET6 : AF_INET, p->ipfix.address, addr, sizeof(addr));
+		printf("  ipfix: to %s%s%s:%u every %u s\n", v6 ? "[" : "", addr, v6 ? "]" : "",
+		       p->ipfix.port, p->ipfix.interval);
+	}
 	printf("  rules: %u IPv4, %u IPv6; ACL memory %.1f MiB; classify %s\n", rs->n_rules4,
 	       rs->n_rules6, (double)rs->acl_memory / (1 << 20),
 	       rs->classify_alg != NULL ? rs->classify_alg : "default");

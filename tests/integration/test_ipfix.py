@@ -31,7 +31,8 @@ What the inside sent is counted from a capture on its end.
   unreachable   a collector without a route: frames as before, every record
                 counted lost
   removed       `ipfix` taken out of the file: nothing sent any more
-  check         `gnnd --check` refuses bad ipfix settings with file:line
+  check         `gnnd --check` refuses bad ipfix settings with file:line,
+                and shows a good one (interval 10 s by default)
 
 Prints one line per check and "N passed, N failed"; exits non-zero on any
 failure. Run as root with /usr/bin/python3.
@@ -451,7 +452,8 @@ def run(ctx):
         path = bed.workdir / "good.conf"
         path.write_text(base + 'ipfix = { collector = "[2001:db8::200]:4739"; };\n')
         p = testbed.sh(ctx.gnnd, "--check", "-f", path, check=False)
-        check(p.returncode == 0, "a valid ipfix setting refused: %s" % p.stderr)
+        check(p.returncode == 0 and "ipfix: to [2001:db8::200]:4739 every 10 s" in p.stdout,
+              "a valid ipfix setting: exit %d, %r %r" % (p.returncode, p.stdout, p.stderr))
 
     def gnnd_exits_0(_):
         code = bed.stop_filter()

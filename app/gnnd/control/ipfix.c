@@ -260,10 +260,12 @@ note_send_error(int err)
 		ipx.errors_unlogged++;
 		return;
 	}
-	GNN_LOG(WARNING,
-		"IPFIX: cannot send to %s: %s (%" PRIu64 " more errors since the last "
-		"report)",
-		ipx.collector, strerror(err), ipx.errors_unlogged);
+	if (ipx.errors_unlogged > 0)
+		GNN_LOG(WARNING,
+			"IPFIX: cannot send to %s: %s (and %" PRIu64 " failed sends not logged)",
+			ipx.collector, strerror(err), ipx.errors_unlogged);
+	else
+		GNN_LOG(WARNING, "IPFIX: cannot send to %s: %s", ipx.collector, strerror(err));
 	ipx.last_log_ms = now;
 	ipx.errors_unlogged = 0;
 }
