@@ -10,11 +10,11 @@
  * to us, queued, and sent with one non-blocking send() on a connected UDP
  * socket of our own, MSGS_PER_TICK per tick. Nothing here waits for the
  * network: a send that fails (the collector's port unreachable, the socket
- * buffer full, no route) loses that message's records, and both are
- * counted; so does a message the full queue cannot take. The templates lead the first
- * message of every export, so a collector that starts (or restarts) late
- * can decode the next interval (RFC 7011, 8.4: templates over UDP are
- * re-sent periodically).
+ * buffer full, no route) loses that message's records, a message the full
+ * queue cannot take loses its own, and all of it is counted. Every export
+ * starts with a message of templates, so a collector that starts (or
+ * restarts) late decodes the next interval (RFC 7011, 8.4: templates over
+ * UDP are sent again periodically).
  *
  * Information elements of a record (IANA numbers), IPv4 or IPv6:
  *   flowStartMilliseconds (152), flowEndMilliseconds (153): first and last
