@@ -8,6 +8,7 @@
  * The main lcore becomes the control lcore; every other lcore is a worker.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,6 +34,7 @@
 #include "control/api.h"
 #include "control/counters.h"
 #include "control/ctrl.h"
+#include "control/ipfix.h"
 #include "control/loop.h"
 #include "control/notify.h"
 #include "control/ports.h"
@@ -54,6 +56,9 @@ RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
 #define SOURCE_CACHE_ENTRIES 4096
 #define RECORD_RING_SIZE     16384
 #define SIGHTING_RING_SIZE   1024
+/* Each worker's flow cache and ring for the IPFIX export (used only when configured). */
+#define FLOW_CACHE_ENTRIES 2048
+#define FLOW_RING_SIZE	   16384
 
 struct gnnd gnnd;
 
@@ -375,7 +380,7 @@ worker_create(unsigned int lcore_id, unsigned int index)
 		.flush_ticks = rte_get_tsc_hz(), /* a pending record waits at most a second */
 		.verdict_cache = true,
 	};
-	struct rte_ring *records, *sightings;
+	struct rte_ring *records, *sightings, *flows;
 	struct gnn_worker *w;
 	char name[RTE_RING_NAMESIZE];
 
@@ -392,10 +397,23 @@ worker_create(unsigned int lcore_id, unsigned int index)
 	snprintf(name, sizeof(name), "gnn_sight_%u", lcore_id);
 	sightings = rte_ring_create_elem(name, sizeof(struct gnn_sighting), SIGHTING_RING_SIZE,
 					 socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (records == NULL || sightings == NULL ||
+	snprintf(name, sizeof(name), "gnn_flow_%u", lcore_id);
+	flows = rte_ring_create_elem(name, sizeof(struct gnn_flow_record), FLOW_RING_SIZE, socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (records == NULL || sightings == NULL || flows == NULL ||
 	    gnn_judge_init(&w->judge, &cfg, &w->stats, records, sightings, socket) != 0) {
 		rte_ring_free(records);
 		rte_ring_free(sightings);
+		rte_ring_free(flows);
+		rte_free(w);
+		return NULL;
+	}
+	/* A flow waits at most a second in the cache; the exporter merges per interval. */
+	if (gnn_flows_init(&w->flows, FLOW_CACHE_ENTRIES, rte_get_tsc_hz(), flows, socket) != 0) {
+		gnn_judge_fini(&w->judge);
+		rte_ring_free(records);
+		rte_ring_free(sightings);
+		rte_ring_free(flows);
 		rte_free(w);
 		return NULL;
 	}
@@ -467,6 +485,8 @@ workers_free(void)
 
 		rte_ring_free(w->judge.records);
 		rte_ring_free(w->judge.sightings);
+		rte_ring_free(w->flows.ring);
+		gnn_flows_fini(&w->flows);
 		gnn_judge_fini(&w->judge);
 		rte_free(w);
 	}
@@ -497,6 +517,8 @@ control_init(struct gnn_policy *policy)
 		rc = gnn_ctrl_init();
 	if (rc == 0)
 		rc = gnn_sources_init(); /* follows every publication, the first too */
+	if (rc == 0)
+		rc = gnn_ipfix_init(); /* likewise */
 	if (rc == 0)
 		rc = gnn_rules_init(policy);
 	else
@@ -591,6 +613,7 @@ main(int argc, char **argv)
 
 	workers_stop();
 	gnn_sources_flush_workers();
+	gnn_ipfix_stop();
 	gnn_report_print_summary();
 	gnn_sock_close();
 	gnn_telemetry_fini();
@@ -604,6 +627,7 @@ main(int argc, char **argv)
 		_exit(rc == 0 ? 0 : 1);
 	}
 	gnn_report_fini();
+	gnn_ipfix_fini();
 	gnn_sources_fini();
 	gnn_rules_fini();
 	gnn_ctrl_fini();

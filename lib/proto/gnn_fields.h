@@ -74,6 +74,12 @@
 #define GNN_F_PER_WORKER      "per_worker" /* [{lcore, queues, rx_packets, tx_packets}] */
 #define GNN_F_LCORE	      "lcore"
 #define GNN_F_QUEUES	      "queues" /* RX queues the worker polls */
+/* stats: datapath, the IPFIX export (docs/monitoring.md) */
+#define GNN_F_IPFIX_COLLECTOR	  "ipfix_collector" /* "ADDRESS:PORT", null: no export */
+#define GNN_F_IPFIX_RECORDS_SENT  "ipfix_records_sent"
+#define GNN_F_IPFIX_MESSAGES_SENT "ipfix_messages_sent"
+#define GNN_F_IPFIX_SEND_ERRORS	  "ipfix_send_errors"
+#define GNN_F_IPFIX_RECORDS_LOST  "ipfix_records_lost" /* ring full, send failed, export off */
 
 /* stats: rules */
 #define GNN_F_MEMBERS_TOTAL "members"

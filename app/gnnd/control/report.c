@@ -21,6 +21,7 @@
 #include "common/gnn_clock.h"
 #include "control/api.h"
 #include "control/counters.h"
+#include "control/ipfix.h"
 #include "control/loop.h"
 #include "control/ports.h"
 #include "control/report.h"
@@ -210,9 +211,10 @@ datapath_json(const struct gnn_stats_total *t, const struct gnn_ruleset *rs)
 {
 	struct gnn_track_counts tc;
 	uint64_t stale;
+	json_t *dp;
 
 	gnn_sources_stats(&tc, &stale);
-	return json_pack(
+	dp = json_pack(
 		"{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		GNN_F_RECORDS_LOST, (json_int_t)t->records_lost, GNN_F_SIGHTINGS_LOST,
 		(json_int_t)t->sightings_lost, GNN_F_REJECTS_SENT, (json_int_t)t->rejects_sent,
@@ -223,6 +225,8 @@ datapath_json(const struct gnn_stats_total *t, const struct gnn_ruleset *rs)
 		(json_int_t)tc.accepts, GNN_F_SERVERS_TRACKED, (json_int_t)tc.servers,
 		GNN_F_EVICTED, (json_int_t)tc.evicted, GNN_F_AGED, (json_int_t)tc.aged,
 		GNN_F_STALE_RECORDS, (json_int_t)stale, GNN_F_WORKERS, (json_int_t)gnnd.n_workers);
+	gnn_ipfix_stats_json(dp);
+	return dp;
 }
 
 /* Each worker's own share: who polls what, and that every one forwards. */

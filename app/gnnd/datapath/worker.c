@@ -88,6 +88,7 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 	uint8_t verdict[GNN_BURST];
 	struct rte_mbuf *drop[GNN_BURST], *reply[GNN_BURST];
 	uint16_t n_fwd = 0, n_drop = 0, n_reply = 0;
+	struct gnn_flows *fl;
 
 	/* Headers of the first frames: Ethernet, tags, IP and TCP fit 128 bytes. */
 	for (uint16_t i = 0; i < RTE_MIN(n, (uint16_t)PREFETCH_AHEAD); i++)
@@ -98,6 +99,10 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 		parse_mbuf(w, pkts[i], &info[i]);
 	}
 	gnn_judge_burst(&w->judge, rs, info, n, now, verdict);
+	/* The IPFIX export's one flag, once per burst: NULL unless it is configured. */
+	fl = __atomic_load_n(&w->flows_on, __ATOMIC_RELAXED);
+	if (unlikely(fl != NULL))
+		gnn_flows_burst(fl, info, verdict, n, now);
 	for (uint16_t i = 0; i < n; i++) {
 		if (gnn_verdict_forwards(verdict[i])) {
 			pkts[n_fwd++] = pkts[i];
@@ -167,6 +172,7 @@ gnn_worker_main(void *arg)
 		for (unsigned int u = 0; u < w->n_units; u++)
 			poll_unit(w, rs, &w->units[u], now);
 		gnn_judge_tick(&w->judge, now);
+		gnn_flows_tick(&w->flows, now);
 		/* The control lcore wants the tables current (a top or servers request). */
 		if (unlikely(__atomic_load_n(&w->flush_req, __ATOMIC_RELAXED) != w->flush_done)) {
 			uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_ACQUIRE);

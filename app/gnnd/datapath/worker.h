@@ -13,6 +13,7 @@
 
 #include <rte_common.h>
 
+#include "judge/gnn_flows.h"
 #include "judge/gnn_judge.h"
 #include "stats/gnn_stats.h"
 
@@ -55,6 +56,8 @@ struct gnn_worker {
 #ifdef GNN_TEST_HOOKS
 	uint64_t test_stall_tsc; /* worker: ro, ctrl: rw: test builds stop looping from then */
 #endif
+	/* worker: ro, ctrl: rw (release): &flows while the IPFIX export is on, else NULL */
+	struct gnn_flows *flows_on;
 
 	/* worker: rw, ctrl: ro */
 	int running __rte_cache_aligned;
@@ -67,6 +70,8 @@ struct gnn_worker {
 	struct gnn_lcore_stats stats __rte_cache_aligned;
 	/* worker: rw; ctrl: creates and drains the rings */
 	struct gnn_judge judge __rte_cache_aligned;
+	/* worker: rw (the cache); ctrl: creates and drains the ring */
+	struct gnn_flows flows __rte_cache_aligned;
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
 } __rte_cache_aligned;
 
