@@ -45,6 +45,7 @@ gnn_reject_rewrite(struct rte_mbuf *m, const struct gnn_frame_info *info)
 		info->family == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 	uint32_t len = l3 + ip_size + TCP_HDR_SIZE;
 	struct rte_ether_addr mac;
+	struct rte_ether_hdr *eth;
 	struct rte_tcp_hdr *th;
 	uint32_t ack;
 
@@ -55,9 +56,10 @@ gnn_reject_rewrite(struct rte_mbuf *m, const struct gnn_frame_info *info)
 	ack = syn_ack_number(frame + info->l4_offset);
 
 	/* Ethernet: back to the sender; the tags and EtherType stay. */
-	memcpy(&mac, frame, sizeof(mac));
-	memcpy(frame, frame + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
-	memcpy(frame + RTE_ETHER_ADDR_LEN, &mac, RTE_ETHER_ADDR_LEN);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	mac = eth->src_addr;
+	eth->src_addr = eth->dst_addr;
+	eth->dst_addr = mac;
 
 	if (info->family == 4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + l3);
