@@ -120,7 +120,7 @@ typedef const char *(*gnn_track_name_fn)(void *arg, uint32_t slot);
  *           "packets", "destinations", "first_seen", "last_seen", ...}],
  *           "tracked", "evicted", ...}, heaviest first, at most n;
  *  servers: {"servers": [{"member", "server", "attempts", "packets",
- *           "accepted", "last_seen" (null: never), "never"}]};
+ *           "destinations", "accepted", "last_seen" (null: never), "never"}]};
  *  accepts: {"hosts": [{"address", "member", "listed", "inbound",
  *           "peers", "outbound_attempts", "first_seen", "last_seen"}]}.
  */
