@@ -289,7 +289,8 @@ flows_read(struct audit *a, const char *name)
 		return;
 	}
 	while ((len = getline(&line, &cap, fp)) >= 0) {
-		struct gnn_frame_info f;
+		/* Aligned as the judge's hash reads src and dst: in 8-byte words. */
+		struct gnn_frame_info f __attribute__((aligned(64)));
 		struct flow fl;
 		const char *why;
 		int n;

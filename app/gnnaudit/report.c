@@ -126,7 +126,7 @@ sorted(json_t *list)
 static json_t *
 sender_row(const json_t *s, bool listed)
 {
-	return json_pack("{s:O, s:O, s:b, s:O, s:O, s:O, s:O, s:O}", "address",
+	return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o}", "address",
 			 copy_field(s, listed ? "server" : "address"), "verdict",
 			 listed ? json_string("allowed") : copy_field(s, "verdict"), "listed",
 			 listed, "attempts", copy_field(s, "attempts"), "packets",
@@ -138,7 +138,7 @@ sender_row(const json_t *s, bool listed)
 static json_t *
 accept_row(const json_t *h)
 {
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "address",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "address",
 			 copy_field(h, "address"), "listed", copy_field(h, "listed"), "inbound",
 			 copy_field(h, "inbound"), "packets", copy_field(h, "packets"), "peers",
 			 copy_field(h, "peers"), "outbound_attempts",
@@ -149,7 +149,7 @@ accept_row(const json_t *h)
 static json_t *
 server_row(const json_t *s)
 {
-	return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "server",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "server",
 			 copy_field(s, "server"), "attempts", copy_field(s, "attempts"), "packets",
 			 copy_field(s, "packets"), "destinations", copy_field(s, "destinations"),
 			 "accepted", copy_field(s, "accepted"), "first_seen",
@@ -321,7 +321,7 @@ build_model(const struct audit *a, int member)
 		errors, "errors_left_out", (json_int_t)a->errors_left_out, "first_seen",
 		time_or_null(a->first_ns), "last_seen", time_or_null(a->last_ns), "unjudged",
 		unjudged_json(a), "members", members, "members_quiet", (json_int_t)quiet, "tables",
-		json_pack("{s:O, s:O, s:O, s:O, s:I}", "sources", copy_field(top, "tracked"),
+		json_pack("{s:o, s:o, s:o, s:o, s:I}", "sources", copy_field(top, "tracked"),
 			  "accepts", copy_field(accepts, "tracked"), "sources_evicted",
 			  copy_field(top, "evicted"), "accepts_evicted",
 			  copy_field(accepts, "evicted"), "records_lost",
