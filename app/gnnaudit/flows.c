@@ -84,18 +84,51 @@ split(char *line, char **fields)
 	}
 }
 
+/*
+ * Seconds since the epoch of "YYYY-MM-DD HH:MM:SS" (the first 19 bytes of
+ * text) in local time. mktime() looks at the zone's file each time; flows
+ * of one file share few seconds, so the last few answers are kept.
+ */
+static int
+local_seconds(const char *text, time_t *out)
+{
+	static struct {
+		char text[20];
+		time_t t;
+	} cache[4];
+	static unsigned int next;
+	struct tm tm;
+	const char *rest;
+
+	for (unsigned int i = 0; i < 4; i++)
+		if (memcmp(cache[i].text, text, 19) == 0 && cache[i].text[0] != '\0') {
+			*out = cache[i].t;
+			return 0;
+		}
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(text, "%Y-%m-%d %H:%M:%S", &tm);
+	if (rest == NULL || rest - text != 19)
+		return -1;
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	if (*out == (time_t)-1 || *out < 0)
+		return -1;
+	memcpy(cache[next].text, text, 19);
+	cache[next].text[19] = '\0';
+	cache[next].t = *out;
+	next = (next + 1) % 4;
+	return 0;
+}
+
 /* "YYYY-MM-DD HH:MM:SS[.fff]" in local time, to ns since the epoch. */
 static int
 parse_time(const char *text, uint64_t *ns)
 {
-	struct tm tm;
-	const char *rest;
+	const char *rest = text + 19;
 	uint64_t frac = 0, scale = GNNAUDIT_NS;
 	time_t t;
 
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(text, "%Y-%m-%d %H:%M:%S", &tm);
-	if (rest == NULL)
+	if (strnlen(text, 19) != 19 || local_seconds(text, &t) != 0)
 		return -1;
 	if (*rest == '.') {
 		rest++;
@@ -109,10 +142,6 @@ parse_time(const char *text, uint64_t *ns)
 		}
 	}
 	if (*rest != '\0')
-		return -1;
-	tm.tm_isdst = -1;
-	t = mktime(&tm);
-	if (t == (time_t)-1 || t < 0)
 		return -1;
 	*ns = (uint64_t)t * GNNAUDIT_NS + frac;
 	return 0;

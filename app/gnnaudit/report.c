@@ -608,9 +608,10 @@ report_text(FILE *out, const struct audit *a, int member)
 	text_header(out, model, a);
 	json_array_foreach(json_object_get(model, "members"), i, m) text_member(out, m);
 	if (int_of(model, "members_quiet") > 0)
-		fprintf(out, "\n%" JSON_INTEGER_FORMAT " %s: nothing seen on blocked ports\n",
+		fprintf(out, "\n%" JSON_INTEGER_FORMAT " %s%s: nothing seen on blocked ports\n",
 			int_of(model, "members_quiet"),
-			int_of(model, "members_quiet") == 1 ? "other member" : "other members");
+			json_array_size(json_object_get(model, "members")) > 0 ? "other " : "",
+			int_of(model, "members_quiet") == 1 ? "member" : "members");
 	tables = json_object_get(model, "tables");
 	if (int_of(tables, "sources_evicted") > 0 || int_of(tables, "accepts_evicted") > 0)
 		fprintf(out,
