@@ -50,7 +50,7 @@ struct audit {
 	/* what was read */
 	struct audit_input *inputs;
 	unsigned int n_inputs;
-	uint64_t frames;   /* every frame or flow line read */
+	uint64_t frames;   /* every frame or flow record read */
 	uint64_t first_ns; /* earliest and latest time seen; 0: none */
 	uint64_t last_ns;
 	bool flows;	 /* --flows */

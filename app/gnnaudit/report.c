@@ -236,6 +236,8 @@ inputs_json(const struct audit *a)
 					    json_integer((json_int_t)in->bad_lines));
 		} else {
 			json_object_set_new(o, "cut_by_snaplen", json_integer((json_int_t)in->cut));
+			json_object_set_new(o, "link_header_cut",
+					    json_integer((json_int_t)in->link_cut));
 		}
 		json_array_append_new(list, o);
 	}
@@ -592,9 +594,10 @@ text_header(FILE *out, const json_t *model, const struct audit *a)
 			int_of(model, "errors_left_out"));
 	if (int_of(unjudged, "frames") > 0)
 		fprintf(out,
-			"%" JSON_INTEGER_FORMAT " frames could not be judged (headers cut or "
+			"%" JSON_INTEGER_FORMAT " %s could not be judged (headers cut or "
 			"invalid; --json for reasons)\n",
-			int_of(unjudged, "frames"));
+			int_of(unjudged, "frames"),
+			int_of(unjudged, "frames") == 1 ? "frame" : "frames");
 }
 
 int
