@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -153,8 +152,6 @@ first_cpu(void)
 	return 0;
 }
 
-static char eal_runtime_dir[PATH_MAX];
-
 /*
  * EAL for rte_acl and rte_ring only: one lcore, no hugepages, no PCI, no
  * shared files, no telemetry; its messages (warnings and worse) go to
@@ -181,7 +178,11 @@ eal_start(const char *prog)
 		rmdir(rte_eal_get_runtime_dir()); /* made before it failed, if it got that far */
 		return -1;
 	}
-	snprintf(eal_runtime_dir, sizeof(eal_runtime_dir), "%s", rte_eal_get_runtime_dir());
+	/*
+	 * With --no-shconf nothing is ever put in EAL's runtime directory:
+	 * removed now, a run killed midway (a closed pipe) leaves nothing.
+	 */
+	rmdir(rte_eal_get_runtime_dir());
 	return 0;
 }
 
@@ -189,8 +190,6 @@ static void
 eal_stop(void)
 {
 	rte_eal_cleanup();
-	if (eal_runtime_dir[0] != '\0')
-		rmdir(eal_runtime_dir); /* empty: nothing was shared */
 }
 
 int
