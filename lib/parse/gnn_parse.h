@@ -62,7 +62,7 @@ struct gnn_frame_info {
 	uint16_t ip_len;    /* IP datagram length (header included), when known */
 	uint8_t tcp_flags;  /* GNN_TCP_*, when kind == TCP and the flags arrived */
 	uint8_t n_tags;	    /* VLAN tags walked */
-};
+} __attribute__((aligned(8))); /* addresses are read as 64-bit words (hashes, rte_acl) */
 
 /*
  * Parse one frame of len bytes. Never reads past frame + len. Always fills

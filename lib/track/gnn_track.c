@@ -56,6 +56,7 @@ struct hh_table {
 struct server_entry {
 	struct gnn_track_server def;
 	uint64_t attempts, packets, accepted;
+	uint64_t sketch;    /* destinations of its attempts */
 	double first, last; /* 0: never seen since loaded */
 	double loaded;
 };
@@ -420,6 +421,7 @@ gnn_track_add(struct gnn_track *t, const struct gnn_source_record *r, double fir
 			/* Seen is seen sending: a server that only receives is "never". */
 			s->attempts += r->attempts;
 			s->packets += r->packets;
+			s->sketch = gnn_hll_merge(s->sketch, r->dst_sketch);
 			if (s->first == 0 || first_s < s->first)
 				s->first = first_s;
 			if (last_s > s->last)
@@ -675,10 +677,11 @@ gnn_track_servers_json(const struct gnn_track *t, uint32_t slot, gnn_track_name_
 
 		json_array_append_new(
 			list,
-			json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:f}", "member",
+			json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:f}", "member",
 				  name(arg, s->def.slot), "server",
 				  gnn_prefix_format(&s->def.prefix, buf, sizeof(buf)), "attempts",
 				  (json_int_t)s->attempts, "packets", (json_int_t)s->packets,
+				  "destinations", (json_int_t)destinations(s->sketch),
 				  "accepted", (json_int_t)s->accepted, "first_seen",
 				  time_or_null(s->first), "last_seen", time_or_null(s->last),
 				  "never", s->last == 0, "loaded", s->loaded));

@@ -124,8 +124,8 @@ typedef const char *(*gnn_track_name_fn)(void *arg, uint32_t slot);
  *           "packets", "destinations", "first_seen", "last_seen", ...}],
  *           "tracked", "evicted", ...}, heaviest first, at most n;
  *  servers: {"servers": [{"member", "server", "attempts", "packets",
- *           "accepted", "first_seen", "last_seen" (null: never sent),
- *           "never", "loaded"}]}, first and last seen sending;
+ *           "destinations", "accepted", "first_seen", "last_seen" (null:
+ *           never sent), "never", "loaded"}]}, first and last seen sending;
  *  accepts: {"hosts": [{"address", "member", "listed", "inbound",
  *           "peers", "outbound_attempts", "first_seen", "last_seen"}]}.
  */
