@@ -301,8 +301,11 @@ def make_handler(fake):
                 reply = json.dumps(fake.answer(raw.decode()), separators=(",", ":"))
                 if reply.startswith('{"api_version"'):
                     fake.reply_sizes.append(len(reply) + 1)
-                self.wfile.write(reply.encode() + b"\n")
-                self.wfile.flush()
+                try:
+                    self.wfile.write(reply.encode() + b"\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up waiting: what gnnd sees too
     return Handler
 
 
@@ -924,6 +927,21 @@ def test_prometheus(fake, sock):
     check(sample(s, "gnn_mbufs_in_use") == 1234, "mbufs in use")
     check(math.isclose(sample(s, "gnn_last_reload_timestamp_seconds"), STARTED + 60.5),
           "last reload time")
+    dp = last["datapath"]
+    check(sample(s, "gnn_records_lost_total") == dp["records_lost"], "records lost")
+    check(sample(s, "gnn_cache_misses_total") == dp["cache_misses"], "cache misses")
+    check(sample(s, "gnn_classify_info", algorithm="avx2") == 1, "classify_alg")
+    check(sample(s, "gnn_worker_rx_packets_total", lcore="2") ==
+          dp["per_worker"][1]["rx_packets"], "worker rx, an integer label")
+    check(sample(s, "gnn_acl_rules", family="ipv6") == last["rules"]["rules_ipv6"], "rules")
+    check(sample(s, "gnn_build_seconds") == 0.125, "build seconds")
+    check(sample(s, "gnn_reload_in_progress") == 0, "reload in progress")
+    # -m: only those members' series, the rest the same.
+    r = run(["-s", sock, "--prometheus", "-m", "example-school"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    s = parse_prometheus(r.stdout)
+    check({dict(l)["member"] for n, l in s if n.startswith("gnn_member_")} ==
+          {"example-school"}, "--prometheus -m")
 
 
 def test_prometheus_parser_is_strict(fake, sock):
@@ -1216,7 +1234,11 @@ def test_usage(fake, sock):
                  ["exporter", "--listen", "127.0.0.1:9617", "--prometheus"],
                  ["servers", "-n", "3"], ["suggest", "-i", "1"], ["diff"],
                  ["diff", "a.conf", "b.conf"], ["diff", "a.conf", "-m", "x"],
-                 ["diff", ""], ["suggest", "extra"], ["servers", "--prometheus"]):
+                 ["diff", ""], ["suggest", "extra"], ["servers", "--prometheus"],
+                 ["--members", "x"], ["--no-members"], ["top", "--no-members"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "-m", "x"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "--members", "x", "--no-members"],
+                 ["-m", ""], ["--json", "-m", "y" * 64]):
         r = run(["-s", sock] + args)
         check(r.returncode == 2, "%r: exit %d" % (args, r.returncode))
         check("usage:" in r.stderr, "%r: no usage text" % args)
