@@ -336,10 +336,14 @@ def test_slow_pages(env):
     s = tg.parse_prometheus(text)
     check(tg.sample(s, "gnn_up") == 0 and families(s) == DOWN_FAMILIES,
           "a snapshot without its last page: %r" % families(s))
-    check(len(fake.requests) == 3 and [r.get("offset", 0) for r in fake.requests] ==
-          [0, tg.PAGE, 2 * tg.PAGE], "requests %r" % fake.requests)
+    # The third page is asked for with what is left of the timeout, or not at
+    # all when nothing is left (a slow machine).
+    offsets = [r.get("offset", 0) for r in fake.requests]
+    check(offsets in ([0, tg.PAGE], [0, tg.PAGE, 2 * tg.PAGE]), "requests %r" % offsets)
     check(TIMEOUT <= took < TIMEOUT + 1, "the scrape took %.2f s, timeout %g" % (took, TIMEOUT))
-    check("gnnd not answering" in log and "no reply within" in log, "log %r" % log)
+    check("gnnd not answering" in log and ("no reply within" in log or
+                                           "no complete snapshot within" in log),
+          "log %r" % log)
 
 
 def test_member_filter(env):
