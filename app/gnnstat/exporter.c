@@ -32,15 +32,14 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "proto/gnn_proto.h"
 #include "exporter.h"
 #include "metrics.h"
+#include "snapshot.h"
 
 #define EXIT_CANNOT_START 2
 #define MAX_LISTEN	  8  /* sockets: addresses one name may resolve to */
 #define CONNECTION_LIMIT  64 /* concurrent HTTP connections per socket */
 #define IDLE_TIMEOUT	  30 /* s: an HTTP client that sends nothing is closed */
-#define STATS_REQUEST	  "{\"cmd\":\"stats\"}"
 
 static const char index_page[] =
 	"<!DOCTYPE html>\n"
@@ -52,8 +51,7 @@ static const char not_found_page[] = "not found: the metrics are at /metrics\n";
 static const char not_allowed_page[] = "only GET and HEAD\n";
 
 struct exporter {
-	const char *socket;
-	int timeout_ms;
+	const struct exporter_config *cfg;
 	pthread_mutex_t lock; /* guards up */
 	int up;		      /* gnnd at the last scrape: 1, 0, or -1 before the first */
 };
@@ -325,21 +323,20 @@ note_gnnd(struct exporter *ex, bool up, const char *err)
 static char *
 scrape(struct exporter *ex, size_t *len)
 {
+	/* The whole scrape, every page of members, within the timeout. */
+	struct snapshot_request rq = {.socket = ex->cfg->socket,
+				      .member = ex->cfg->members,
+				      .no_members = ex->cfg->no_members,
+				      .call_timeout_ms = ex->cfg->timeout_ms,
+				      .total_timeout_ms = ex->cfg->timeout_ms};
+	enum snapshot_status status;
 	char err[512] = "";
 	double t0 = mono_now();
 	json_t *stats;
-	const json_t *e;
 	char *buf = NULL;
 	FILE *mem;
 
-	stats = gnn_proto_call(ex->socket, STATS_REQUEST, ex->timeout_ms, err, sizeof(err));
-	e = json_object_get(stats, "error");
-	if (e != NULL && !json_is_null(e)) {
-		snprintf(err, sizeof(err), "gnnd: %s",
-			 json_is_string(e) ? json_string_value(e) : "error (no reason given)");
-		json_decref(stats);
-		stats = NULL;
-	}
+	stats = snapshot_get(&rq, &status, err, sizeof(err));
 	note_gnnd(ex, stats != NULL, err);
 	mem = open_memstream(&buf, len);
 	if (mem != NULL) {
@@ -436,9 +433,10 @@ start_daemon(struct exporter *ex, int fd)
 /* ---- the process ---- */
 
 int
-exporter_run(const char *socket, const char *listen, int timeout_ms)
+exporter_run(const struct exporter_config *cfg)
 {
-	struct exporter ex = {.socket = socket, .timeout_ms = timeout_ms, .up = -1};
+	struct exporter ex = {.cfg = cfg, .up = -1};
+	const char *listen = cfg->listen;
 	struct MHD_Daemon *daemons[MAX_LISTEN];
 	int fds[MAX_LISTEN], n, i, started = 0, sig = 0;
 	struct listen_addr la;
@@ -466,8 +464,10 @@ exporter_run(const char *socket, const char *listen, int timeout_ms)
 			break;
 		}
 		started++;
-		say("serving http://%s/metrics from gnnd at %s (timeout %d ms)", where, socket,
-		    timeout_ms);
+		say("serving http://%s/metrics from gnnd at %s (timeout %d ms%s%s%s)", where,
+		    cfg->socket, cfg->timeout_ms, cfg->no_members ? ", no member series" : "",
+		    cfg->members != NULL ? ", members matching " : "",
+		    cfg->members != NULL ? cfg->members : "");
 	}
 	for (i = started; i < n; i++)
 		close(fds[i]);

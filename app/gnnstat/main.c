@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
 #include <jansson.h>
 
 #include "proto/gnn_proto.h"
 #include "exporter.h"
 #include "metrics.h"
+#include "snapshot.h"
 #include "view.h"
 
 #define EXIT_FAILED  1
@@ -43,6 +47,11 @@
 #define EXPORTER_TIMEOUT_MAX 60.0
 
 #define CLEAR_SCREEN "\033[H\033[2J"
+/* Off a terminal the live view lists the busiest members only. */
+#define PLAIN_MEMBERS 20
+/* A terminal that does not say its size. */
+#define DEFAULT_ROWS 24
+#define DEFAULT_COLS 80
 
 enum command {
 	CMD_LIVE = 0,
@@ -63,11 +72,13 @@ struct options {
 	bool interval_set;
 	unsigned long count; /* live: refreshes, 0 = until interrupted; top: N */
 	bool count_set;
-	const char *member; /* top, servers, suggest: -m */
+	const char *member; /* -m: live view, --json, --prometheus, top, servers, suggest */
 	const char *config; /* diff: CONFIG */
 	const char *listen; /* exporter: ADDR:PORT */
 	double timeout;	    /* exporter: seconds gnnd has to answer a scrape */
 	bool timeout_set;
+	const char *members; /* exporter: --members PATTERN */
+	bool no_members;     /* exporter: --no-members */
 };
 
 enum {
@@ -75,6 +86,8 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_LISTEN,
 	OPT_TIMEOUT,
+	OPT_MEMBERS,
+	OPT_NO_MEMBERS,
 };
 
 /* clang-format off */
@@ -87,6 +100,8 @@ static const struct option long_options[] = {
 	{"prometheus", no_argument, NULL, OPT_PROMETHEUS},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"members", required_argument, NULL, OPT_MEMBERS},
+	{"no-members", no_argument, NULL, OPT_NO_MEMBERS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -95,14 +110,15 @@ static const struct option long_options[] = {
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: gnnstat [-s SOCKET] [--json | --prometheus] [-i SECONDS] [-n COUNT]\n"
-		"       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
-		"       gnnstat [-s SOCKET] servers [-m MEMBER] [--json]\n"
-		"       gnnstat [-s SOCKET] suggest [-m MEMBER] [--json]\n"
-		"       gnnstat [-s SOCKET] diff CONFIG [--json]\n"
-		"       gnnstat [-s SOCKET] reload\n"
-		"       gnnstat [-s SOCKET] exporter --listen ADDR:PORT [--timeout SECONDS]\n");
+	fprintf(out, "usage: gnnstat [-s SOCKET] [-m MEMBER] [--json | --prometheus] [-i SECONDS] "
+		     "[-n COUNT]\n"
+		     "       gnnstat [-s SOCKET] top [-m MEMBER] [-n N] [--json]\n"
+		     "       gnnstat [-s SOCKET] servers [-m MEMBER] [--json]\n"
+		     "       gnnstat [-s SOCKET] suggest [-m MEMBER] [--json]\n"
+		     "       gnnstat [-s SOCKET] diff CONFIG [--json]\n"
+		     "       gnnstat [-s SOCKET] reload\n"
+		     "       gnnstat [-s SOCKET] exporter --listen ADDR:PORT [--timeout SECONDS]\n"
+		     "                                [--members PATTERN | --no-members]\n");
 }
 
 static void
@@ -113,6 +129,10 @@ help(void)
 	       "Live per-member rates of gnnd (default); what a member's port-25 traffic\n"
 	       "says before and after it is switched to enforce; a reload of gnnd's\n"
 	       "configuration; or a Prometheus exporter.\n"
+	       "\n"
+	       "The live view, like top(1): the totals and ports, then the members busiest\n"
+	       "first (blocked + would-block packets/s), as many as the terminal has rows\n"
+	       "for (off a terminal the %d busiest), and how many more there are.\n"
 	       "\n"
 	       "  top       sources blocked or would-be blocked, heaviest first: attempts\n"
 	       "            (SYNs), packets, distinct destinations, first and last seen\n"
@@ -128,8 +148,10 @@ help(void)
 	       "  -i, --interval SECS  seconds between snapshots, fractions allowed (default 1)\n"
 	       "  -n, --count COUNT    refreshes (default 1; on a terminal, until interrupted);\n"
 	       "                       with top: how many sources (default %d, at most %d)\n"
-	       "  -m, --member MEMBER  top, servers, suggest: only this member\n"
-	       "      --json           print gnnd's reply (one snapshot) as JSON\n"
+	       "  -m, --member MEMBER  only this member; live view, --json, --prometheus: a\n"
+	       "                       name or a pattern (fnmatch(3): 'example-*')\n"
+	       "      --json           print one snapshot as JSON (every member: read in\n"
+	       "                       pages of %d, one after the other)\n"
 	       "      --prometheus     print one snapshot in Prometheus text format (for\n"
 	       "                       node_exporter: write a temp file, mv it into place)\n"
 	       "  -h, --help           show this help\n"
@@ -140,12 +162,15 @@ help(void)
 	       "                       address of the name), :9617 (every address); port 0\n"
 	       "                       takes a free port, printed at start\n"
 	       "      --timeout SECS   how long a scrape waits for gnnd (default %g)\n"
+	       "      --members PATTERN  per-member series only for the members whose name\n"
+	       "                       matches PATTERN (a name or an fnmatch(3) pattern)\n"
+	       "      --no-members     no per-member series at all\n"
 	       "\n"
 	       "Exit status: 0 ok, 1 gnnd reported a failure (an unknown member, an invalid\n"
 	       "CONFIG, a refused reload), 2 bad usage or gnnd unreachable\n"
 	       "(the exporter: 2 when it cannot listen).\n",
-	       GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX,
-	       EXPORTER_TIMEOUT_S);
+	       PLAIN_MEMBERS, GNN_PROTO_DEFAULT_SOCKET, GNN_PROTO_TOP_DEFAULT, GNN_PROTO_TOP_MAX,
+	       SNAPSHOT_PAGE, EXPORTER_TIMEOUT_S);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -234,6 +259,12 @@ parse_option(int c, struct options *o)
 	case OPT_TIMEOUT:
 		o->timeout_set = true;
 		return parse_timeout(optarg, &o->timeout);
+	case OPT_MEMBERS:
+		o->members = optarg;
+		return 0;
+	case OPT_NO_MEMBERS:
+		o->no_members = true;
+		return 0;
 	default: /* getopt has said what was wrong */
 		usage(stderr);
 		fprintf(stderr, "Try 'gnnstat --help' for more.\n");
@@ -275,9 +306,15 @@ static int
 check_options(const struct options *o)
 {
 	bool lifecycle = o->cmd == CMD_TOP || o->cmd == CMD_SERVERS || o->cmd == CMD_SUGGEST;
+	const char *pattern = o->member != NULL ? o->member : o->members;
 
-	if (!lifecycle && o->member != NULL)
-		return usage_error("-m is only for top, servers and suggest");
+	if (!lifecycle && o->cmd != CMD_LIVE && o->member != NULL)
+		return usage_error("-m is only for the live view, --json, --prometheus, top, "
+				   "servers and suggest%s",
+				   o->cmd == CMD_EXPORTER ? " (exporter: --members PATTERN)" : "");
+	if (pattern != NULL && (pattern[0] == '\0' || strlen(pattern) > GNN_PROTO_NAME_MAX))
+		return usage_error("a member name or pattern has 1 to %d bytes, not %zu",
+				   GNN_PROTO_NAME_MAX, strlen(pattern));
 	if ((o->cmd == CMD_SERVERS || o->cmd == CMD_SUGGEST || o->cmd == CMD_DIFF) && o->count_set)
 		return usage_error("-n is only for top and the live view");
 	if (o->cmd == CMD_DIFF && o->config == NULL)
@@ -288,10 +325,15 @@ check_options(const struct options *o)
 		return usage_error("-i and --prometheus are only for the live view");
 	if (o->cmd == CMD_RELOAD && (o->json || o->count_set))
 		return usage_error("reload takes no options");
-	if (o->cmd != CMD_EXPORTER && (o->listen != NULL || o->timeout_set))
-		return usage_error("--listen and --timeout are only for exporter");
+	if (o->cmd != CMD_EXPORTER &&
+	    (o->listen != NULL || o->timeout_set || o->members != NULL || o->no_members))
+		return usage_error("--listen, --timeout, --members and --no-members are only for "
+				   "exporter");
 	if (o->cmd == CMD_EXPORTER && (o->json || o->count_set))
-		return usage_error("exporter takes only --listen and --timeout");
+		return usage_error("exporter takes only --listen, --timeout, --members and "
+				   "--no-members");
+	if (o->members != NULL && o->no_members)
+		return usage_error("--members and --no-members exclude each other");
 	if (o->cmd == CMD_EXPORTER && o->listen == NULL)
 		return usage_error("exporter needs --listen ADDR:PORT, e.g. 127.0.0.1:9617");
 	if (o->json && o->prometheus)
@@ -367,12 +409,23 @@ server_error(const json_t *reply)
 	return true;
 }
 
-/* One stats snapshot; NULL after a message, with *status set. */
+/*
+ * One page of the live view: the limit busiest members (blocked plus
+ * would-block rate), with gnnd's rates; NULL after a message, *status set.
+ */
 static json_t *
-get_stats(const struct options *o, int *status)
+get_live(const struct options *o, size_t limit, int *status)
 {
-	json_t *reply = call(o, json_pack("{s:s}", "cmd", "stats"), CALL_TIMEOUT_MS);
+	json_t *req = json_pack("{s:s, s:s, s:b, s:I}", "cmd", "stats", "sort", "activity", "rates",
+				1, "limit", (json_int_t)(limit > 0 ? limit : 1));
+	json_t *reply;
 
+	if (req != NULL && o->member != NULL &&
+	    json_object_set_new(req, "member", json_string(o->member)) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	reply = call(o, req, CALL_TIMEOUT_MS);
 	if (reply == NULL) {
 		*status = EXIT_NO_GNND;
 		return NULL;
@@ -405,30 +458,25 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-sleep_until(double t)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 /*
- * --prometheus writes what the exporter serves, so that the textfile
- * collector and a scrape agree; with gnnd down it writes nothing (exit 2).
+ * --json prints the whole snapshot, its members read in pages; --prometheus
+ * writes what the exporter serves, so that the textfile collector and a
+ * scrape agree. With gnnd down they write nothing (exit 2).
  */
 static int
 cmd_snapshot(const struct options *o)
 {
+	struct snapshot_request rq = {
+		.socket = o->socket, .member = o->member, .call_timeout_ms = CALL_TIMEOUT_MS};
+	enum snapshot_status status;
 	double t0 = mono_now();
-	int status = 0;
-	json_t *stats = get_stats(o, &status);
+	char err[512] = "";
+	json_t *stats = snapshot_get(&rq, &status, err, sizeof(err));
 
-	if (stats == NULL)
-		return status;
+	if (stats == NULL) {
+		fprintf(stderr, "gnnstat: %s\n", err);
+		return status == SNAPSHOT_FAILED ? EXIT_FAILED : EXIT_NO_GNND;
+	}
 	if (o->prometheus)
 		metrics_write(stdout, stats, mono_now() - t0);
 	else
@@ -437,26 +485,112 @@ cmd_snapshot(const struct options *o)
 	return 0;
 }
 
+/* ---- the live view ---- */
+
+static volatile sig_atomic_t resized;
+
+static void
+on_sigwinch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+/* The terminal's size into f (a terminal that does not say: its environment's, or 24x80). */
+static void
+terminal_size(struct live_frame *f)
+{
+	struct winsize ws = {0};
+	const char *env;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0)
+		memset(&ws, 0, sizeof(ws));
+	f->rows = ws.ws_row;
+	f->cols = ws.ws_col;
+	if (f->rows == 0)
+		f->rows =
+			(env = getenv("LINES")) != NULL && atoi(env) > 0 ? atoi(env) : DEFAULT_ROWS;
+	if (f->cols == 0)
+		f->cols = (env = getenv("COLUMNS")) != NULL && atoi(env) > 0 ? atoi(env)
+									     : DEFAULT_COLS;
+}
+
+/* What the screen shows, kept to draw it again at a new size. */
+struct live_state {
+	const struct options *o;
+	struct live_frame frame;
+	bool tty;
+	json_t *prev, *cur; /* the frame's snapshots; cur NULL before the first */
+	double local_dt;
+	unsigned long frames;
+};
+
+static void
+draw(struct live_state *ls)
+{
+	fputs(ls->tty ? CLEAR_SCREEN : (ls->frames > 0 ? "\n" : ""), stdout);
+	view_live(stdout, ls->prev, ls->cur, ls->local_dt, &ls->frame);
+	fflush(stdout);
+	ls->frames++;
+}
+
+/* The terminal changed size: take the new one, and draw the frame again at once. */
+static void
+follow_resize(struct live_state *ls, bool redraw)
+{
+	if (!resized)
+		return;
+	resized = 0;
+	terminal_size(&ls->frame);
+	if (redraw && ls->cur != NULL)
+		draw(ls);
+}
+
+/* Sleep until t, monotonic; a resize meanwhile redraws. */
+static void
+live_sleep(struct live_state *ls, double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		follow_resize(ls, true);
+}
+
 /*
- * Rates need two snapshots: take one, then one per interval and print the
- * differences. Wake-ups are scheduled on a fixed grid so the display does
- * not drift; the rates themselves use gnnd's own "time" of each snapshot.
+ * Totals and ports rates need two snapshots: take one, then one per
+ * interval, and print the differences; the members' rates are gnnd's own.
+ * Each refresh is one request for as many members as there are rows left,
+ * so its cost does not grow with the member count. Wake-ups are scheduled
+ * on a fixed grid so the display does not drift; the rates themselves use
+ * gnnd's own "time" of each snapshot.
  */
 static int
 cmd_live(const struct options *o)
 {
-	bool tty = isatty(STDOUT_FILENO);
-	unsigned long count = o->count_set ? o->count : (tty ? 0 : 1);
+	struct live_state ls = {.o = o, .tty = isatty(STDOUT_FILENO) == 1};
+	unsigned long count = o->count_set ? o->count : (ls.tty ? 0 : 1);
+	struct sigaction sa = {.sa_handler = on_sigwinch};
 	double t_prev, t_cur, next;
-	json_t *prev, *cur;
+	json_t *first, *cur;
 	int status = 0;
 	unsigned long i;
 
-	prev = get_stats(o, &status);
-	if (prev == NULL)
+	ls.frame.member = o->member;
+	ls.frame.max_members = PLAIN_MEMBERS;
+	if (ls.tty) {
+		/* A frame goes out in one write, not line by line: no flicker. */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL); /* no SA_RESTART: the sleep wakes up */
+		terminal_size(&ls.frame);
+	}
+	first = get_live(o, view_live_member_rows(NULL, &ls.frame), &status);
+	if (first == NULL)
 		return status;
 	t_prev = next = mono_now();
-	if (tty) {
+	if (ls.tty) {
 		printf(CLEAR_SCREEN "gnnstat: first snapshot taken, rates in %g s\n", o->interval);
 		fflush(stdout);
 	}
@@ -464,19 +598,23 @@ cmd_live(const struct options *o)
 		next += o->interval;
 		if (next < mono_now())
 			next = mono_now(); /* gnnd was slow: skip, do not burst */
-		sleep_until(next);
-		cur = get_stats(o, &status);
+		live_sleep(&ls, next);
+		follow_resize(&ls, false);
+		cur = get_live(o, view_live_member_rows(ls.cur != NULL ? ls.cur : first, &ls.frame),
+			       &status);
 		if (cur == NULL)
 			break;
 		t_cur = mono_now();
-		fputs(tty ? CLEAR_SCREEN : (i > 0 ? "\n" : ""), stdout);
-		view_live(stdout, prev, cur, t_cur - t_prev);
-		fflush(stdout);
-		json_decref(prev);
-		prev = cur;
+		follow_resize(&ls, false);
+		json_decref(ls.prev);
+		ls.prev = ls.cur != NULL ? ls.cur : first;
+		ls.cur = cur;
+		ls.local_dt = t_cur - t_prev;
+		draw(&ls);
 		t_prev = t_cur;
 	}
-	json_decref(prev);
+	json_decref(ls.prev);
+	json_decref(ls.cur != NULL ? ls.cur : first);
 	return status;
 }
 
@@ -671,10 +809,18 @@ run(const struct options *o)
 		return cmd_diff(o);
 	case CMD_RELOAD:
 		return cmd_reload(o);
-	case CMD_EXPORTER:
-		return exporter_run(
-			o->socket, o->listen,
-			(int)(1000 * (o->timeout_set ? o->timeout : EXPORTER_TIMEOUT_S)));
+	case CMD_EXPORTER: {
+		struct exporter_config cfg = {
+			.socket = o->socket,
+			.listen = o->listen,
+			.timeout_ms =
+				(int)(1000 * (o->timeout_set ? o->timeout : EXPORTER_TIMEOUT_S)),
+			.members = o->members,
+			.no_members = o->no_members,
+		};
+
+		return exporter_run(&cfg);
+	}
 	case CMD_LIVE:
 	default:
 		if (o->json || o->prometheus)

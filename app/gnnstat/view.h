@@ -9,16 +9,36 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
+/* How a frame of the live view is laid out. */
+struct live_frame {
+	int rows;	    /* terminal rows: the frame takes at most rows - 1; 0: no bound */
+	int cols;	    /* terminal columns: no line is longer; 0: no bound */
+	size_t max_members; /* rows == 0: member rows at most */
+	const char *member; /* the -m pattern the members were asked for, or NULL */
+};
+
 /*
- * One block of the live view: rates between the stats snapshots prev and
- * cur (packets/s over their "time" difference, or over local_dt seconds when
- * the server's times are unusable), then the totals since start from cur.
+ * One frame of the live view: the header, the ports and the totals with
+ * their rates between the stats snapshots prev and cur (packets/s over
+ * their "time" difference, or over local_dt seconds when the server's times
+ * are unusable) and their counts since start, then the members of cur in
+ * its order (gnnd sorts them busiest first) with gnnd's per-member rates,
+ * cut to the rows left, and a line counting the members not shown.
  */
-void view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt);
+void view_live(FILE *out, const json_t *prev, const json_t *cur, double local_dt,
+	       const struct live_frame *f);
+
+/*
+ * How many members to ask gnnd for so that a frame of f is full: the rows
+ * left below the part above the member table, which has the shape of cur
+ * (its ports, totals); cur NULL: as if that part took no row. At least 1.
+ */
+size_t view_live_member_rows(const json_t *cur, const struct live_frame *f);
 
 /*
  * The lifecycle reports (reports.c), each from gnnd's reply to the command

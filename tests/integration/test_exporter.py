@@ -8,11 +8,13 @@ usage: test_exporter.py PATH/TO/gnnd PATH/TO/gnnstat      (root)
 With test_gnnstat.py's fake gnnd: --listen refusals (exit 2), the HTTP paths
 (/metrics, /, 404, 405), IPv6 and name listeners, the same text as
 `gnnstat --prometheus`, a gnnd that accepts and never answers (gnn_up 0
-within --timeout, and gnn_up 1 once it answers), an error reply, no gnnd,
-SIGINT/SIGTERM (exit 0), a snapshot of 100,000 members (figures printed,
-promtool check metrics); config/grafana-gnn.json and docs/monitoring.md
-(every expression parses, by promtool check rules, and uses only metrics
-the exporter serves; the scrape config passes promtool check config).
+within --timeout, and gnn_up 1 once it answers), one whose later pages of
+members come too late (gnn_up 0 within --timeout), an error reply, no gnnd,
+SIGINT/SIGTERM (exit 0), --members PATTERN and --no-members, a snapshot of
+100,000 members read in pages (figures printed, promtool check metrics);
+config/grafana-gnn.json and docs/monitoring.md (every expression parses, by
+promtool check rules, and uses only metrics the exporter serves; every
+metric served is listed; the scrape config passes promtool check config).
 
 On the bed: port-25 SYNs from an enforced and a monitored member, then a
 scrape that promtool accepts and whose every value equals `gnnstat --json`
@@ -59,10 +61,10 @@ MODES = {"off": 0, "monitor": 1, "enforce": 2}
 class Exporter:
     """One `gnnstat exporter` process; its log is stdout+stderr."""
 
-    def __init__(self, sock, listen="127.0.0.1:0", timeout=TIMEOUT, workdir=None):
+    def __init__(self, sock, listen="127.0.0.1:0", timeout=TIMEOUT, workdir=None, extra=()):
         self.log = Path(tempfile.mkstemp(prefix="exporter-", suffix=".log",
                                          dir=workdir)[1])
-        cmd = [GNNSTAT, "-s", str(sock), "exporter", "--listen", listen]
+        cmd = [GNNSTAT, "-s", str(sock), "exporter", "--listen", listen] + list(extra)
         if timeout is not None:
             cmd += ["--timeout", str(timeout)]
         with open(self.log, "ab") as out:
@@ -154,16 +156,19 @@ def full_snapshot(fake):
     return snap
 
 
-class FixedGnnd(tg.FakeGnnd):
-    """The fake gnnd answering one fixed snapshot, the same every time."""
+FixedGnnd = tg.FixedGnnd  # one fixed snapshot, its members paged as asked
 
-    def __init__(self, path, snapshot):
-        super().__init__(path)
-        self.snapshot = snapshot
-        self.line = None
+
+class SlowPagesGnnd(FixedGnnd):
+    """The first page at once, each later one after delay seconds."""
+
+    def __init__(self, path, snapshot, delay):
+        super().__init__(path, snapshot)
+        self.delay = delay
 
     def stats(self):
-        self.last_stats = self.snapshot
+        if len(self.requests) > 1:
+            time.sleep(self.delay)
         return self.snapshot
 
 
@@ -312,6 +317,77 @@ def test_silent_gnnd(env):
         check("gnnd answering again" in log, "log %r" % log)
 
 
+def test_slow_pages(env):
+    """--timeout bounds the whole scrape, every page of members in it."""
+    snap = full_snapshot(tg.FakeGnnd(None))
+    snap["members"] = [{"name": "member-%06d.example.org" % i, "mode": "monitor",
+                        "allowed": 0, "blocked": 0, "would_block": i} for i in range(45000)]
+    path = os.path.join(env["tmp"], "slow.sock")
+    fake = SlowPagesGnnd(path, snap, 0.6 * TIMEOUT)
+    server = serve_fake(fake, path)
+    try:
+        with Exporter(path, timeout=TIMEOUT) as ex:
+            status, _, text, took = ex.get()
+            log = ex.output()
+    finally:
+        server.shutdown()
+        server.server_close()
+    check(status == 200, "HTTP %d" % status)
+    s = tg.parse_prometheus(text)
+    check(tg.sample(s, "gnn_up") == 0 and families(s) == DOWN_FAMILIES,
+          "a snapshot without its last page: %r" % families(s))
+    # The third page is asked for with what is left of the timeout, or not at
+    # all when nothing is left (a slow machine).
+    offsets = [r.get("offset", 0) for r in fake.requests]
+    check(offsets in ([0, tg.PAGE], [0, tg.PAGE, 2 * tg.PAGE]), "requests %r" % offsets)
+    check(TIMEOUT <= took < TIMEOUT + 1, "the scrape took %.2f s, timeout %g" % (took, TIMEOUT))
+    check("gnnd not answering" in log and ("no reply within" in log or
+                                           "no complete snapshot within" in log),
+          "log %r" % log)
+
+
+def test_member_filter(env):
+    """--members PATTERN: the member series of those members only; --no-members: none.
+    Every other series stays."""
+    fixed = env["fixed"]
+    with Exporter(fixed["sock"]) as ex:
+        everything = tg.parse_prometheus(ex.scrape())
+    with Exporter(fixed["sock"], extra=["--members", "example-c*"]) as ex:
+        text = ex.scrape()
+        req = fixed["fake"].requests[-1]
+        log = ex.output()
+    promtool_metrics(text)
+    some = tg.parse_prometheus(text)
+    check(req == {"cmd": "stats", "limit": tg.PAGE, "member": "example-c*"}, "request %r" % req)
+    check("members matching example-c*" in log, "log %r" % log)
+    check({dict(l)["member"] for n, l in some if n.startswith("gnn_member_")} ==
+          {"example-college"}, "member series %r" % sorted(
+              {dict(l)["member"] for n, l in some if n.startswith("gnn_member_")}))
+    check(without_member(some) == without_member(everything), "other series differ")
+    with Exporter(fixed["sock"], extra=["--no-members"]) as ex:
+        text = ex.scrape()
+        req = fixed["fake"].requests[-1]
+    promtool_metrics(text)
+    none = tg.parse_prometheus(text)
+    check(req == {"cmd": "stats", "limit": 1}, "request %r" % req)
+    check(not any(n.startswith("gnn_member_") for n in families(none)) and
+          without_member(none) == without_member(everything),
+          "--no-members: %r" % sorted(families(none) ^ families(everything)))
+    check(tg.sample(none, "gnn_members") == fixed["fake"].snapshot["rules"]["members"],
+          "gnn_members counts every member")
+    for args in (["--members", "a", "--no-members"], ["--members", ""],
+                 ["--members", "x" * 64]):
+        r = subprocess.run([GNNSTAT, "-s", fixed["sock"], "exporter", "--listen",
+                            "127.0.0.1:0"] + args, capture_output=True, text=True, timeout=20)
+        check(r.returncode == 2 and "usage:" in r.stderr, "%r: exit %d" % (args, r.returncode))
+
+
+def without_member(samples):
+    """The samples but the per-member ones (and the scrape's duration)."""
+    return {k: v for k, v in samples.items()
+            if not k[0].startswith("gnn_member_") and k[0] != "gnn_scrape_duration_seconds"}
+
+
 def test_error_reply(env):
     fake = env["fake"]
     with Exporter(env["sock"]) as ex:
@@ -358,6 +434,10 @@ def test_scale(env):
         took_cli = time.monotonic() - t0
         check(r.returncode == 0 and without_duration(r.stdout) == without_duration(text),
               "--prometheus at scale")
+        pages = (n + 1 + tg.PAGE - 1) // tg.PAGE
+        check(len(fake.requests) == 2 * pages and
+              [q.get("offset", 0) for q in fake.requests[:pages]] ==
+              list(range(0, n + 1, tg.PAGE)), "%d requests" % len(fake.requests))
         s = tg.parse_prometheus(text)
         check(tg.sample(s, "gnn_up") == 1, "gnn_up")
         duration = tg.sample(s, "gnn_scrape_duration_seconds")
@@ -368,10 +448,10 @@ def test_scale(env):
         t0 = time.monotonic()
         promtool_metrics(text)
         took_promtool = time.monotonic() - t0
-        print("     %d members: JSON %.1f MB; exposition %.1f MB, %d samples; scrape %.2f s "
-              "(gnnd's part %.2f s), --prometheus %.2f s, promtool %.1f s" % (
-                  n + 1, json_bytes / 1e6, len(text) / 1e6, len(s), took, duration, took_cli,
-                  took_promtool))
+        print("     %d members: JSON %.1f MB in %d pages; exposition %.1f MB, %d samples; "
+              "scrape %.2f s (gnnd's part %.2f s), --prometheus %.2f s, promtool %.1f s" % (
+                  n + 1, json_bytes / 1e6, pages, len(text) / 1e6, len(s), took, duration,
+                  took_cli, took_promtool))
     finally:
         server.shutdown()
         server.server_close()
@@ -589,6 +669,38 @@ def check_values(s, snap):
               "member %s mode" % m["name"])
     n_member_series = sum(1 for n, _ in s if n == "gnn_member_blocked_total")
     check(n_member_series == len(snap["members"]), "member series")
+    check(tg.sample(s, "gnn_reload_in_progress") == int(snap["reload_in_progress"]),
+          "reload_in_progress")
+    dp = snap["datapath"]
+    for key, name in DATAPATH_METRICS.items():
+        check(tg.sample(s, name) == dp[key], "%s != datapath.%s" % (name, key))
+    check(tg.sample(s, "gnn_classify_info", algorithm=dp["classify_alg"]) == 1, "classify_alg")
+    check(sum(1 for n, _ in s if n == "gnn_classify_info") == 1, "one classify_info")
+    for w in dp["per_worker"]:
+        lab = {"lcore": str(w["lcore"])}
+        check(tg.sample(s, "gnn_worker_rx_packets_total", **lab) == w["rx_packets"], "worker rx")
+        check(tg.sample(s, "gnn_worker_tx_packets_total", **lab) == w["tx_packets"], "worker tx")
+        check(tg.sample(s, "gnn_worker_queues", **lab) == w["queues"], "worker queues")
+    check(sum(1 for n, _ in s if n == "gnn_worker_rx_packets_total") == dp["workers"] ==
+          len(dp["per_worker"]), "a series per worker")
+    rules = snap["rules"]
+    check(tg.sample(s, "gnn_members") == rules["members"], "rules.members")
+    check(tg.sample(s, "gnn_mail_servers") == rules["servers"], "rules.servers")
+    check(tg.sample(s, "gnn_acl_rules", family="ipv4") == rules["rules_ipv4"], "rules_ipv4")
+    check(tg.sample(s, "gnn_acl_rules", family="ipv6") == rules["rules_ipv6"], "rules_ipv6")
+    check(tg.sample(s, "gnn_acl_memory_bytes") == rules["acl_memory"], "acl_memory")
+    check(math.isclose(tg.sample(s, "gnn_build_seconds"), rules["build_seconds"]),
+          "build_seconds")
+
+
+DATAPATH_METRICS = {
+    "records_lost": "gnn_records_lost_total", "sightings_lost": "gnn_sightings_lost_total",
+    "rejects_sent": "gnn_rejects_sent_total", "rejects_limited": "gnn_rejects_limited_total",
+    "cache_hits": "gnn_cache_hits_total", "cache_misses": "gnn_cache_misses_total",
+    "sources_tracked": "gnn_sources_tracked", "accepts_tracked": "gnn_accepts_tracked",
+    "servers_tracked": "gnn_servers_tracked", "evicted": "gnn_sources_evicted_total",
+    "aged": "gnn_sources_aged_total", "stale_records": "gnn_stale_records_total",
+    "workers": "gnn_workers"}
 
 
 class Ctx:
@@ -727,7 +839,8 @@ def main():
     passed = failed = 0
     try:
         p, f = run([test_listen_refused, test_http_paths, test_addresses,
-                    test_same_as_prometheus, test_silent_gnnd, test_error_reply, test_no_gnnd,
+                    test_same_as_prometheus, test_silent_gnnd, test_slow_pages,
+                    test_member_filter, test_error_reply, test_no_gnnd,
                     test_grafana_dashboard, test_docs, test_scale], env)
         passed, failed = passed + p, failed + f
         with TestBed(gnnd=GNND, gnnstat=GNNSTAT) as bed:

@@ -5,20 +5,35 @@ protocol with canned replies whose counters advance on every stats request,
 and canned lifecycle replies (top, servers, suggest, diff) whose text and
 exit codes are checked.
 
+The fake honours the stats request's arguments as gnnd does: "member" (a
+name or an fnmatch(3) pattern), "sort": "activity" (blocked + would-block
+rate, busiest first), "offset" and "limit" (0: no limit), "rates" (each
+member's packets/s; the default with sort=activity), and says
+members_matched. The live view is tried on a pseudo-terminal of a given
+size (its resize sends SIGWINCH); --json on a snapshot larger than one
+reply may be (16 MiB), read in pages.
+
 usage: test_gnnstat.py PATH/TO/gnnstat
 Stdlib only. Prints "N passed, N failed"; exits non-zero on any failure.
 """
 
+import fcntl
+import fnmatch
 import json
 import math
 import os
+import pty
 import re
+import select
 import shutil
+import signal
 import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import traceback
@@ -42,6 +57,13 @@ TOTAL_STEPS = {"rx_packets": 2000, "forwarded": 1940, "blocked": 50, "would_bloc
                "tx_dropped": 2}
 MALFORMED_STEPS = {"vlan_depth": 1, "truncated": 2, "bad_header": 3, "tiny_fragment": 4,
                    "frag_no_l4": 0, "ext_chain": 0}
+DATAPATH_STEPS = {"records_lost": 1, "sightings_lost": 2, "rejects_sent": 3,
+                  "rejects_limited": 1, "cache_hits": 900, "cache_misses": 100, "evicted": 5,
+                  "aged": 1, "stale_records": 0}
+WORKER_STEPS = {"rx_packets": 1000, "tx_packets": 990}
+MAX_REPLY = 16 << 20  # what gnnstat reads of one reply
+PAGE = 20000  # members per --json request
+STATS_ARGS = {"member": str, "limit": int, "offset": int, "sort": str, "rates": bool}
 
 # The lifecycle replies (top, servers, suggest, diff), times around NOW.
 NOW = 1700003600.25
@@ -112,6 +134,20 @@ class FakeGnnd:
         self.error_reply = None
         self.restart_at = None  # tick from which "started" changes and counters reset
         self.old_top = False
+        self.bulk = 0  # members "member-NNNNNN.example.org" after the two above
+        self.generation = 3
+        self.rates = {}  # name -> {"allowed": packets/s, "blocked": ..., "would_block": ...}
+        self.reply_sizes = []  # bytes of each stats reply sent
+
+    @staticmethod
+    def bulk_member(i):
+        """(name, mode, steps) of the i-th bulk member: enforced ones block, monitored
+        ones would block, at rates that differ from one member to the next."""
+        if i % 2 == 0:
+            return ("member-%06d.example.org" % i, "enforce",
+                    {"allowed": i % 7, "blocked": (i * 37) % 101, "would_block": 0})
+        return ("member-%06d.example.org" % i, "monitor",
+                {"allowed": i % 7, "blocked": 0, "would_block": (i * 53) % 97})
 
     def stats(self):
         with self.lock:
@@ -126,9 +162,17 @@ class FakeGnnd:
         members = [{"name": n, "mode": mode, "future_list": [1, 2],
                     **{k: 1000 + v * base for k, v in steps.items()}}
                    for n, (mode, steps) in MEMBER_STEPS.items()]
+        rates = {n: {k: v / TIME_STEP for k, v in steps.items()}
+                 for n, (_, steps) in MEMBER_STEPS.items()}
         if self.weird:
             members.append({"name": WEIRD_MEMBER, "mode": "off", "allowed": 1,
                             "blocked": 2, "would_block": 3})
+        for i in range(self.bulk):
+            name, mode, steps = self.bulk_member(i)
+            members.append({"name": name, "mode": mode, "action": "drop",
+                            **{k: v * base for k, v in steps.items()}})
+            rates[name] = {k: v / TIME_STEP for k, v in steps.items()}
+        self.rates = rates
         ports = []
         for name, role in (("net_af_packet0", "inside"), ("net_af_packet1", "outside")):
             port = {"name": name, "role": role, "link_up": role == "inside",
@@ -137,7 +181,8 @@ class FakeGnnd:
             ports.append(port)
         obj = {
             "api_version": 1, "future_number": 7, "future_object": {"a": [1, {"b": None}]},
-            "generation": 3, "reloads": 2, "reload_failures": 1,
+            "generation": self.generation, "reloads": 2, "reload_failures": 1,
+            "reload_in_progress": False,
             "last_error": "/etc/gnn/gnn.conf:12: bad CIDR \"198.18.0.1/33\"",
             "last_reload": STARTED + 60.5,
             "started": started,
@@ -148,9 +193,53 @@ class FakeGnnd:
                            future_total=4),
             "malformed": {k: 7 + v * base for k, v in MALFORMED_STEPS.items()},
             "members": members,
+            "datapath": dict({k: 3 + v * base for k, v in DATAPATH_STEPS.items()},
+                             classify_alg="avx2", sources_tracked=4096, accepts_tracked=12,
+                             servers_tracked=3, workers=2, future_gauge=1,
+                             per_worker=[{"lcore": lc, "queues": 1, "future_worker": 0,
+                                          **{k: 50 + v * base for k, v in WORKER_STEPS.items()}}
+                                         for lc in (1, 2)]),
+            "rules": {"members": len(members), "servers": 3, "rules_ipv4": 7, "rules_ipv6": 2,
+                      "acl_memory": 1 << 20, "build_seconds": 0.125, "future_rule": 1},
         }
-        self.last_stats = obj
         return obj
+
+    def rate(self, member, key):
+        return self.rates.get(member["name"], {}).get(key, 0.0)
+
+    def select(self, full, req):
+        """The reply of gnnd to a stats request with these arguments."""
+        for k, v in req.items():
+            if k == "cmd":
+                continue
+            if k not in STATS_ARGS or type(v) is not STATS_ARGS[k]:
+                return {"error": "stats: bad argument %s" % k}
+            if type(v) is int and not 0 <= v <= 0xffffffff:
+                return {"error": "stats: %s out of range" % k}
+            if k == "member" and len(v.encode()) > 63:
+                return {"error": "stats: member longer than 63 bytes"}
+        members = full["members"]
+        pattern = req.get("member", "")
+        order = [i for i, m in enumerate(members)
+                 if pattern == "" or m["name"] == pattern or
+                 fnmatch.fnmatchcase(m["name"], pattern)]
+        matched = len(order)
+        by_activity = req.get("sort") == "activity"
+        if by_activity:
+            order.sort(key=lambda i: (-(self.rate(members[i], "blocked") +
+                                        self.rate(members[i], "would_block")), i))
+        offset, limit = req.get("offset", 0), req.get("limit", 0)
+        order = order[offset:offset + limit] if limit else order[offset:]
+        out = []
+        for i in order:
+            m = members[i]
+            if req.get("rates", by_activity):
+                m = dict(m, **{k + "_rate": self.rate(m, k)
+                               for k in ("allowed", "blocked", "would_block")})
+            out.append(m)
+        reply = dict(full, members=out)
+        reply["members_matched"] = matched
+        return reply
 
     def answer(self, line):
         try:
@@ -162,7 +251,11 @@ class FakeGnnd:
             return {"error": self.error_reply}
         cmd = req.get("cmd")
         if cmd == "stats":
-            return self.stats()
+            full = self.stats()
+            reply = self.select(full, req)
+            if "error" not in reply:
+                self.last_stats = reply
+            return reply
         if cmd == "reload":
             if self.reload_ok:
                 return {"ok": True, "generation": 4}
@@ -206,8 +299,13 @@ def make_handler(fake):
                 if fake.silent:
                     continue  # read and never answer: the client must time out
                 reply = json.dumps(fake.answer(raw.decode()), separators=(",", ":"))
-                self.wfile.write(reply.encode() + b"\n")
-                self.wfile.flush()
+                if reply.startswith('{"api_version"'):
+                    fake.reply_sizes.append(len(reply) + 1)
+                try:
+                    self.wfile.write(reply.encode() + b"\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up waiting: what gnnd sees too
     return Handler
 
 
@@ -353,7 +451,110 @@ def test_json(fake, sock):
         check(k in obj["totals"], "totals lacks %s" % k)
     for k in ("name", "mode", "allowed", "blocked", "would_block"):
         check(k in obj["members"][0], "members[0] lacks %s" % k)
-    check(fake.requests[-1] == {"cmd": "stats"}, "request was %r" % fake.requests[-1])
+    check(obj["members_matched"] == len(obj["members"]) == 2, "members_matched")
+    check(fake.requests[-1] == {"cmd": "stats", "limit": PAGE},
+          "one page is enough: request was %r" % fake.requests[-1])
+    r = run(["-s", sock, "--json", "-m", "example-s*"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    obj = json.loads(r.stdout)
+    check([m["name"] for m in obj["members"]] == ["example-school"] and
+          obj["members_matched"] == 1, "--json -m: %r" % obj["members"])
+    check(fake.requests[-1] == {"cmd": "stats", "limit": PAGE, "member": "example-s*"},
+          "request was %r" % fake.requests[-1])
+
+
+class FixedGnnd(FakeGnnd):
+    """The fake gnnd answering one fixed snapshot (its members paged as asked)."""
+
+    def __init__(self, path, snapshot):
+        super().__init__(path)
+        self.snapshot = snapshot
+
+    def stats(self):
+        return self.snapshot
+
+
+def serve(fake, path):
+    server = Server(str(path), make_handler(fake))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def big_snapshot(n, generation=3, pad=150):
+    """n members whose whole reply is larger than gnnstat reads in one (pad bytes each)."""
+    snap = FakeGnnd(None).stats()
+    snap["generation"] = generation
+    snap["members"] = [{"name": "member-%06d.example.org" % i, "mode": "monitor",
+                        "allowed": i, "blocked": 2 * i, "would_block": 3 * i,
+                        "future_text": "x" * pad} for i in range(n)]
+    return snap
+
+
+def test_json_paged(fake, sock):
+    """100,000 members, 24 MB of JSON: read in pages of 20,000, joined into one object."""
+    n = 100000
+    snap = big_snapshot(n)
+    full = len(json.dumps(dict(snap, members_matched=n), separators=(",", ":")))
+    check(full > MAX_REPLY, "the snapshot must not fit in one reply: %d bytes" % full)
+    path = os.path.join(os.path.dirname(sock), "big.sock")
+    big = FixedGnnd(path, snap)
+    server = serve(big, path)
+    try:
+        t0 = time.monotonic()
+        r = run(["-s", path, "--json"], timeout=120)
+        took = time.monotonic() - t0
+    finally:
+        server.shutdown()
+        server.server_close()
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr[:500]))
+    check(r.stdout.count("\n") == 1, "one line")
+    obj = json.loads(r.stdout)
+    check(obj == dict(snap, members_matched=n), "not the snapshot of gnnd's full reply")
+    want = [{"cmd": "stats", "limit": PAGE}] + [
+        {"cmd": "stats", "offset": o, "limit": PAGE} for o in range(PAGE, n, PAGE)]
+    check(big.requests == want, "requests %r" % big.requests)
+    check(max(big.reply_sizes) < MAX_REPLY, "a page of %d bytes" % max(big.reply_sizes))
+    print("     %d members: %.1f MB of JSON in %d replies (at most %.1f MB), %.2f s" % (
+        n, len(r.stdout) / 1e6, len(big.reply_sizes), max(big.reply_sizes) / 1e6, took))
+
+
+class ReloadingGnnd(FixedGnnd):
+    """A reload after the first page: the next generation, one member fewer."""
+
+    def __init__(self, path, snapshot, reloads):
+        super().__init__(path, snapshot)
+        self.reloads = reloads  # how many of the first requests are followed by a reload
+
+    def stats(self):
+        snap = self.snapshot
+        if len(self.requests) <= self.reloads:
+            self.snapshot = dict(snap, generation=snap["generation"] + 1,
+                                 members=snap["members"][1:])
+        return snap
+
+
+def test_json_reload_between_pages(fake, sock):
+    path = os.path.join(os.path.dirname(sock), "reload.sock")
+    snap = big_snapshot(45000, pad=0)
+    gnnd = ReloadingGnnd(path, snap, reloads=1)
+    server = serve(gnnd, path)
+    try:
+        r = run(["-s", path, "--json"], timeout=60)
+        check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr[:500]))
+        obj = json.loads(r.stdout)
+        check(obj["generation"] == 4 and obj["members"] == snap["members"][1:] and
+              obj["members_matched"] == 44999, "not one generation's members")
+        offsets = [q.get("offset", 0) for q in gnnd.requests]
+        check(offsets == [0, PAGE, 0, PAGE, 2 * PAGE], "read again from the start: %r" % offsets)
+        # Reloading at every page: it gives up, and says why.
+        gnnd.requests.clear()
+        gnnd.reloads = 1000
+        r = run(["-s", path, "--json"], timeout=60)
+        check(r.returncode == 1 and r.stdout == "", "exit %d" % r.returncode)
+        check("member list changed while it was read" in r.stderr, "stderr %r" % r.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def rows(text):
@@ -436,6 +637,252 @@ def test_tty(fake, sock):
     check(out.count(b"\033[H\033[2J") == 3, "expected a clear per block (and the first)")
 
 
+# ---- the live view at scale, on a terminal of a given size ----
+
+CLEAR = "\033[H\033[2J"
+MORE_RE = re.compile(r"^\.\.\. ([\d,]+) more members(; -m PATTERN to filter| match (.*))$")
+
+
+def busiest(fake, n, pattern=None):
+    """The names of the n members the fake ranks first by activity."""
+    full = fake.stats()
+    req = {"cmd": "stats", "sort": "activity", "limit": n}
+    if pattern is not None:
+        req["member"] = pattern
+    return [m["name"] for m in fake.select(full, req)["members"]]
+
+
+def member_rows(lines):
+    """The rows of the member table: {name: words}, in order, and the line after them."""
+    start = next(i for i, l in enumerate(lines) if l.startswith("MEMBER "))
+    out = []
+    for line in lines[start + 1:]:
+        if not line or line.startswith("...") or line.startswith("("):
+            return out, line
+        out.append(line.split())
+    return out, None
+
+
+def check_member_rows(fake, rows_, pattern=None):
+    """In the fake's order of activity, with its rates."""
+    want = busiest(fake, len(rows_), pattern)
+    check([r[0] for r in rows_] == want, "members not busiest first: %r, expected %r" % (
+        [r[0] for r in rows_][:5], want[:5]))
+    for r in rows_:
+        rates = fake.rates[r[0]]
+        check(r[2:5] == ["%.1f" % rates[k] for k in ("allowed", "blocked", "would_block")],
+              "%s: rates %r, gnnd says %r" % (r[0], r[2:5], rates))
+
+
+def test_live_plain_cap(fake, sock):
+    """Off a terminal: plain lines, the 20 busiest members and a count of the rest."""
+    fake.bulk = 1000
+    try:
+        before = len(fake.requests)
+        r = run(["-s", sock, "-i", "0.05", "-n", "2"])
+        reqs = fake.requests[before:]
+        rows_, more = member_rows(r.stdout.split("\n\ngnnd generation")[-1].splitlines())
+        check_member_rows(fake, rows_)
+    finally:
+        fake.bulk = 0
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    check("\033" not in r.stdout, "escape sequences off a terminal")
+    check(len(rows_) == 20, "%d member rows" % len(rows_))
+    check(more == "... 982 more members; -m PATTERN to filter", "last line %r" % more)
+    check(reqs == [{"cmd": "stats", "sort": "activity", "rates": True, "limit": 20}] * 3,
+          "one request per refresh: %r" % reqs)
+
+
+def test_live_filter(fake, sock):
+    fake.bulk = 1000
+    fake.weird = True
+    try:
+        r = run(["-s", sock, "-i", "0.05", "-m", "member-0000*"])
+        req = fake.requests[-1]
+        rows_, more = member_rows(r.stdout.splitlines())
+        check_member_rows(fake, rows_, "member-0000*")
+        r2 = run(["-s", sock, "-i", "0.05", "-m", "example-school"])
+        r3 = run(["-s", sock, "-i", "0.05", "-m", "we*"])
+        r4 = run(["-s", sock, "-i", "0.05", "-m", "nobody-*"])
+    finally:
+        fake.bulk = 0
+        fake.weird = False
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    check(req == {"cmd": "stats", "sort": "activity", "rates": True, "limit": 20,
+                  "member": "member-0000*"}, "request %r" % req)
+    check(len(rows_) == 20 and all(row[0].startswith("member-0000") for row in rows_),
+          "rows %r" % rows_)
+    check(more == "... 80 more members match member-0000*", "last line %r" % more)
+    rows_, more = member_rows(r2.stdout.splitlines())
+    check([row[:5] for row in rows_] == [["example-school", "monitor", "10.0", "0.0", "25.0"]]
+          and more is None, "-m example-school: %r %r" % (rows_, more))
+    # A name with control characters never moves the cursor.
+    check('we"ird\\name?x ' in r3.stdout and "\nx " not in r3.stdout,
+          "weird name: %r" % r3.stdout[-300:])
+    check(r4.returncode == 0 and "(no member matches nobody-*)" in r4.stdout,
+          "no match: %r" % r4.stdout[-200:])
+    r = run(["-s", sock, "-m", "x" * 64])
+    check(r.returncode == 2 and "1 to 63 bytes" in r.stderr, "a 64-byte pattern: %r" % r.stderr)
+
+
+class Terminal:
+    """gnnstat on a pseudo-terminal of rows x cols that is its controlling
+    terminal, so that a resize reaches it as SIGWINCH from the kernel. The
+    output is read as it comes, split into frames at each clear."""
+
+    def __init__(self, args, rows, cols):
+        self.master, slave = pty.openpty()
+        self.resize(rows, cols)
+        # A session of its own with the terminal as the controlling one.
+        ctty = ("import fcntl, os, sys, termios; fcntl.ioctl(1, termios.TIOCSCTTY, 0); "
+                "os.execv(sys.argv[1], sys.argv[1:])")
+        self.proc = subprocess.Popen([sys.executable, "-c", ctty, GNNSTAT] + args,
+                                     stdin=subprocess.DEVNULL, stdout=slave,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        os.close(slave)
+        self.out = b""
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def resize(self, rows, cols):
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def read(self):
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                self.out += chunk
+
+    def frames(self):
+        """Every complete frame so far, as lines: the last one only once its last
+        line (the count of the members not shown, or the first message) is in."""
+        with self.lock:
+            text = self.out.decode("utf-8", "replace")
+        frames = [p.split("\r\n") for p in text.split(CLEAR)[1:]]
+        if frames and self.proc.poll() is None:
+            last = frames[-1]
+            if len(last) < 2 or last[-1] != "" or not (
+                    MORE_RE.match(last[-2]) or last[0].startswith("gnnstat: first")):
+                frames.pop()
+        return frames
+
+    def wait_frames(self, n, timeout=20):
+        deadline = time.monotonic() + timeout
+        while len(self.frames()) < n:
+            check(time.monotonic() < deadline, "no frame %d within %d s: %r" % (
+                n, timeout, self.out[-500:]))
+            time.sleep(0.02)
+        return self.frames()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        self.reader.join(timeout=10)
+        os.close(self.master)
+
+
+def check_frame(lines, rows, cols, matched, full=True):
+    """A frame of the live view that fits rows x cols (and fills it: full): the
+    header, the ports, the totals, then the members and the count of the rest.
+    Returns its member rows."""
+    if lines[-1] == "":
+        lines = lines[:-1]  # the newline that ends the last line
+    check(len(lines) <= rows, "%d lines on %d rows" % (len(lines), rows))
+    check(len(lines) == rows - 1 or not full,
+          "the frame does not fill the terminal: %d lines" % len(lines))
+    for line in lines:
+        check(len(line) <= cols, "a line of %d columns on %d: %r" % (len(line), cols, line))
+    check(lines[0].startswith("gnnd generation"), "first line %r" % lines[0])
+    titles = [next((i for i, l in enumerate(lines) if l.startswith(t)), None)
+              for t in ("PORT ", "TOTALS ", "MEMBER ")]
+    check(None not in titles and titles == sorted(titles), "sections in order: %r" % titles)
+    check(lines[titles[1] + 1].split()[0] == "rx_packets", "totals %r" % lines[titles[1] + 1])
+    rows_, more = member_rows(lines)
+    m = MORE_RE.match(more or "")
+    check(m is not None, "no line counting the rest: %r" % more)
+    check(int(m.group(1).replace(",", "")) == matched - len(rows_),
+          "%r, with %d rows of %d members" % (more, len(rows_), matched))
+    check(lines[-1] == more, "the count is the last line")
+    return rows_
+
+
+def test_live_terminal(fake, sock):
+    """140x45 and 1,000 members: each frame 44 lines, totals and ports first, the
+    busiest members, and the count of the rest; one request per refresh."""
+    fake.bulk = 1000
+    before = len(fake.requests)
+    term = Terminal(["-s", sock, "-i", "0.1", "-n", "4"], 45, 140)
+    try:
+        frames = term.wait_frames(5)
+        check(term.proc.wait(timeout=10) == 0, "exit %d: %s" % (
+            term.proc.returncode, term.proc.stderr.read()))
+        frames = term.frames()
+        reqs = fake.requests[before:]
+        check(frames[0][0].startswith("gnnstat: first snapshot taken"), "first %r" % frames[0])
+        for lines in frames[1:]:
+            rows_ = check_frame(lines, 45, 140, 1002)
+            check(len(rows_) == 23, "%d member rows" % len(rows_))
+        check_member_rows(fake, rows_)
+        # 44 lines: 20 above the members, 23 of them and the count: 24 rows asked for.
+        check(len(reqs) == 5 and reqs[1:] == [{"cmd": "stats", "sort": "activity",
+                                               "rates": True, "limit": 24}] * 4,
+              "requests %r" % reqs)
+        print("     a frame, 140x45, 1,002 members:\n" +
+              "\n".join("     | " + l for l in frames[-1][:-1]))
+    finally:
+        fake.bulk = 0
+        term.close()
+
+
+def test_live_resize(fake, sock):
+    """A resize redraws at once at the new size, and the next request asks for
+    the rows the new size has."""
+    fake.bulk = 1000
+    term = Terminal(["-s", sock, "-i", "2", "-n", "3"], 45, 140)
+    try:
+        frames = term.wait_frames(2)
+        check_frame(frames[1], 45, 140, 1002)
+        n_req = len(fake.requests)
+        term.resize(30, 100)
+        frames = term.wait_frames(3, timeout=1.5)  # before the next refresh
+        check(len(fake.requests) == n_req, "a redraw needs no request")
+        rows_ = check_frame(frames[2], 30, 100, 1002)
+        check(len(rows_) == 8, "%d member rows on 30" % len(rows_))
+        frames = term.wait_frames(4)
+        rows_ = check_frame(frames[3], 30, 100, 1002)
+        check(len(rows_) == 8, "%d member rows on 30" % len(rows_))
+        check(fake.requests[-1]["limit"] == 9, "after the resize: %r" % fake.requests[-1])
+        # 100 columns: the counts since start go, the names and rates stay.
+        check_member_rows(fake, rows_)
+        check(all(len(r) == 5 for r in rows_), "rows at 100 columns: %r" % rows_[:2])
+        print("     after a resize to 100x30:\n" +
+              "\n".join("     | " + l for l in frames[3][:-1]))
+        # Narrower than a name and the rates: the end of each name goes. Taller:
+        # the members at hand at once, as many as the rows next time.
+        term.resize(50, 60)
+        frames = term.wait_frames(5, timeout=1.5)
+        rows_ = check_frame(frames[4], 50, 60, 1002, full=False)
+        check(len(rows_) == 9, "%d rows before the next request" % len(rows_))
+        frames = term.wait_frames(6)
+        check(fake.requests[-1]["limit"] == 29, "after the resize: %r" % fake.requests[-1])
+        rows_ = check_frame(frames[5], 50, 60, 1002)
+        want = busiest(fake, len(rows_))
+        check(len(rows_) == 28 and all(
+            r[0].endswith("~") and len(r[0]) == 14 and w.startswith(r[0][:-1])
+            for r, w in zip(rows_, want)), "cut names %r" % [r[0] for r in rows_])
+        check(term.proc.wait(timeout=10) == 0, "exit %d" % term.proc.returncode)
+    finally:
+        fake.bulk = 0
+        term.close()
+
+
 def test_prometheus(fake, sock):
     fake.weird = True
     try:
@@ -480,6 +927,21 @@ def test_prometheus(fake, sock):
     check(sample(s, "gnn_mbufs_in_use") == 1234, "mbufs in use")
     check(math.isclose(sample(s, "gnn_last_reload_timestamp_seconds"), STARTED + 60.5),
           "last reload time")
+    dp = last["datapath"]
+    check(sample(s, "gnn_records_lost_total") == dp["records_lost"], "records lost")
+    check(sample(s, "gnn_cache_misses_total") == dp["cache_misses"], "cache misses")
+    check(sample(s, "gnn_classify_info", algorithm="avx2") == 1, "classify_alg")
+    check(sample(s, "gnn_worker_rx_packets_total", lcore="2") ==
+          dp["per_worker"][1]["rx_packets"], "worker rx, an integer label")
+    check(sample(s, "gnn_acl_rules", family="ipv6") == last["rules"]["rules_ipv6"], "rules")
+    check(sample(s, "gnn_build_seconds") == 0.125, "build seconds")
+    check(sample(s, "gnn_reload_in_progress") == 0, "reload in progress")
+    # -m: only those members' series, the rest the same.
+    r = run(["-s", sock, "--prometheus", "-m", "example-school"])
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
+    s = parse_prometheus(r.stdout)
+    check({dict(l)["member"] for n, l in s if n.startswith("gnn_member_")} ==
+          {"example-school"}, "--prometheus -m")
 
 
 def test_prometheus_parser_is_strict(fake, sock):
@@ -772,7 +1234,11 @@ def test_usage(fake, sock):
                  ["exporter", "--listen", "127.0.0.1:9617", "--prometheus"],
                  ["servers", "-n", "3"], ["suggest", "-i", "1"], ["diff"],
                  ["diff", "a.conf", "b.conf"], ["diff", "a.conf", "-m", "x"],
-                 ["diff", ""], ["suggest", "extra"], ["servers", "--prometheus"]):
+                 ["diff", ""], ["suggest", "extra"], ["servers", "--prometheus"],
+                 ["--members", "x"], ["--no-members"], ["top", "--no-members"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "-m", "x"],
+                 ["exporter", "--listen", "127.0.0.1:9617", "--members", "x", "--no-members"],
+                 ["-m", ""], ["--json", "-m", "y" * 64]):
         r = run(["-s", sock] + args)
         check(r.returncode == 2, "%r: exit %d" % (args, r.returncode))
         check("usage:" in r.stderr, "%r: no usage text" % args)
@@ -786,8 +1252,9 @@ def test_usage(fake, sock):
         check(word in r.stdout, "--help lacks %r" % word)
 
 
-TESTS = [test_json, test_rates, test_rates_count, test_rates_restart, test_tty,
-         test_prometheus, test_prometheus_parser_is_strict, test_reload_ok, test_reload_fail,
+TESTS = [test_json, test_json_paged, test_json_reload_between_pages, test_rates,
+         test_rates_count, test_rates_restart, test_tty, test_live_plain_cap, test_live_filter,
+         test_live_terminal, test_live_resize, test_prometheus, test_prometheus_parser_is_strict, test_reload_ok, test_reload_fail,
          test_server_error, test_top, test_top_unknown_member, test_top_empty_and_old,
          test_servers, test_suggest, test_diff, test_diff_invalid, test_no_socket, test_refused,
          test_usage, test_timeout]
