@@ -67,13 +67,14 @@ echo_token(char *dst, size_t dstlen, const char *src, size_t len)
 
 /* ---- the commands ---- */
 
-static const struct gnn_proto_arg member_arg = {
-	.name = "member",
-	.label = "MEMBER",
-	.type = GNN_ARG_STRING,
-	.max = GNN_PROTO_NAME_MAX,
-	.positional = true,
-};
+/* A macro, not a copy of a const object: clang wants constant initializers. */
+#define MEMBER_ARG                                                                                 \
+	{                                                                                          \
+		.name = "member", .label = "MEMBER", .type = GNN_ARG_STRING,                       \
+		.max = GNN_PROTO_NAME_MAX, .positional = true,                                     \
+	}
+
+static const struct gnn_proto_arg member_arg = MEMBER_ARG;
 
 static const struct gnn_proto_arg stats_args[] = {
 	/* a name or an fnmatch(3) pattern; JSON only: "stats" takes no words */
@@ -84,7 +85,7 @@ static const struct gnn_proto_arg stats_args[] = {
 	{.name = "rates", .label = "BOOL", .type = GNN_ARG_BOOL},
 };
 static const struct gnn_proto_arg top_args[] = {
-	member_arg,
+	MEMBER_ARG,
 	{.name = "n",
 	 .label = "N",
 	 .type = GNN_ARG_UINT,
