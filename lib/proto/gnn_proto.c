@@ -65,6 +65,20 @@ echo_token(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
+/*
+ * jansson's message quotes the input near the error, raw: control bytes and
+ * bytes that are no UTF-8 would make the reply unprintable. Replace them.
+ */
+static void
+printable_text(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < dstlen && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 /* ---- the commands ---- */
 
 /* A macro, not a copy of a const object: clang wants constant initializers. */
@@ -208,6 +222,7 @@ parse_json_request(const char *line, size_t len, const struct gnn_proto_command 
 		   unsigned int n, struct gnn_request *req, char *err, size_t errlen)
 {
 	char quoted[GNN_PROTO_ECHO_MAX + 1];
+	char reason[sizeof(((json_error_t *)NULL)->text)];
 	const struct gnn_proto_command *cmd;
 	json_error_t jerr;
 	const json_t *name;
@@ -217,7 +232,8 @@ parse_json_request(const char *line, size_t len, const struct gnn_proto_command 
 	/* jansson rejects trailing garbage and \u0000 in strings by default. */
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (obj == NULL) {
-		set_err(err, errlen, "bad JSON at column %d: %s", jerr.column, jerr.text);
+		printable_text(reason, sizeof(reason), jerr.text);
+		set_err(err, errlen, "bad JSON at column %d: %s", jerr.column, reason);
 		return -EINVAL;
 	}
 	if (!json_is_object(obj)) {
