@@ -343,6 +343,7 @@ word_value(const struct gnn_proto_command *cmd, const struct gnn_proto_arg *a, c
 	   char *err, size_t errlen)
 {
 	unsigned long long v = 0;
+	json_t *s;
 
 	if (a->type == GNN_ARG_STRING) {
 		if (w->len > a->max) {
@@ -350,7 +351,11 @@ word_value(const struct gnn_proto_command *cmd, const struct gnn_proto_arg *a, c
 				strcmp(a->name, "member") == 0 ? "member name" : a->name, a->max);
 			return NULL;
 		}
-		return json_stringn(w->p, w->len);
+		/* NULL for bytes that are no UTF-8 (the words are the client's raw bytes). */
+		s = json_stringn(w->p, w->len);
+		if (s == NULL)
+			set_err(err, errlen, "%s: %s is not valid UTF-8", cmd->name, a->label);
+		return s;
 	}
 	if (a->type == GNN_ARG_BOOL) {
 		if (w->len == 4 && memcmp(w->p, "true", 4) == 0)
