@@ -173,6 +173,13 @@ check_json_arg(const struct gnn_proto_arg *a, const json_t *v, char *err, size_t
 			set_err(err, errlen, "\"%s\" must be a string", a->name);
 			return -EINVAL;
 		}
+		/* As config names are: no control character reaches a handler or a reply. */
+		for (const char *c = json_string_value(v); *c != '\0'; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				set_err(err, errlen, "\"%s\" holds a control character", a->name);
+				return -EINVAL;
+			}
+		}
 		if (json_string_length(v) > a->max) {
 			set_err(err, errlen, "%s too long (max %u bytes)",
 				a == &member_arg || strcmp(a->name, "member") == 0 ? "member name"
@@ -435,7 +442,7 @@ parse_bare_request(const char *line, size_t len, const struct gnn_proto_command 
 	json_t *args;
 
 	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
 			set_err(err, errlen, "request contains a control character");
 			return -EINVAL;
 		}
