@@ -809,8 +809,16 @@ exchange(const char *path, const char *request, int64_t deadline, struct reply_b
 		*phase = PHASE_REPLY;
 		ret = send_all(fd, line, rlen + 1, deadline);
 	}
-	if (ret == 0)
-		ret = recv_line(fd, rb, deadline);
+	/*
+	 * A server that turns the client away (a full table) answers and closes
+	 * without reading: the send fails, the reason waits to be read.
+	 */
+	if (ret == 0 || ret == -EPIPE || ret == -ECONNRESET) {
+		ssize_t got = recv_line(fd, rb, deadline);
+
+		if (ret == 0 || got >= 0)
+			ret = got;
+	}
 	close(fd);
 out_free:
 	free(line);
