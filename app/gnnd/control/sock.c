@@ -410,7 +410,9 @@ make_room(void)
 	for (unsigned int i = 0; i < sock.n_clients; i++) {
 		struct client *c = sock.clients[i];
 
-		if (!c->busy && (idlest == NULL || c->last_active < idlest->last_active))
+		/* Idle since the same second: the older connection goes first. */
+		if (!c->busy && (idlest == NULL || c->last_active < idlest->last_active ||
+				 (c->last_active == idlest->last_active && c->id < idlest->id)))
 			idlest = c;
 	}
 	if (idlest == NULL)
