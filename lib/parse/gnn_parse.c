@@ -101,12 +101,16 @@ parse_tcp(const uint8_t *ip, uint32_t l4_off, uint32_t dgram, uint32_t avail, bo
 	  enum gnn_malformed_reason short_frag, struct gnn_frame_info *info)
 {
 	const uint8_t *tcp = ip + l4_off;
-	unsigned int doff;
+	unsigned int doff, arrived;
 
 	if (first_frag) {
 		if (dgram < TCP_PORTS_LEN)
 			return malformed(info, short_frag);
-		if (avail < TCP_PORTS_LEN || (dgram > TCP_DOFF_BYTE && avail <= TCP_DOFF_BYTE))
+		/* The ports, and the data offset and flags when they arrived. */
+		arrived = dgram > TCP_FLAGS_BYTE  ? TCP_FLAGS_BYTE + 1
+			  : dgram > TCP_DOFF_BYTE ? TCP_DOFF_BYTE + 1
+						  : TCP_PORTS_LEN;
+		if (avail < arrived)
 			return malformed(info, GNN_MALFORMED_TRUNCATED);
 		if (dgram > TCP_DOFF_BYTE && (tcp[TCP_DOFF_BYTE] >> 4) * 4 < TCP_MIN_HDR_LEN)
 			return malformed(info, GNN_MALFORMED_BAD_HEADER);

@@ -65,9 +65,23 @@ echo_token(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[n] = '\0';
 }
 
+/*
+ * jansson's message quotes the input near the error, raw: control bytes and
+ * bytes that are no UTF-8 would make the reply unprintable. Replace them.
+ */
+static void
+printable_text(char *dst, size_t dstlen, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < dstlen && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 /* ---- the commands ---- */
 
-/* A member name, given as the first bare word (C wants a macro for a shared initializer). */
+/* A macro, not a copy of a const object: clang wants constant initializers. */
 #define MEMBER_ARG                                                                                 \
 	{                                                                                          \
 		.name = "member", .label = "MEMBER", .type = GNN_ARG_STRING,                       \
@@ -159,6 +173,13 @@ check_json_arg(const struct gnn_proto_arg *a, const json_t *v, char *err, size_t
 			set_err(err, errlen, "\"%s\" must be a string", a->name);
 			return -EINVAL;
 		}
+		/* As config names are: no control character reaches a handler or a reply. */
+		for (const char *c = json_string_value(v); *c != '\0'; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				set_err(err, errlen, "\"%s\" holds a control character", a->name);
+				return -EINVAL;
+			}
+		}
 		if (json_string_length(v) > a->max) {
 			set_err(err, errlen, "%s too long (max %u bytes)",
 				a == &member_arg || strcmp(a->name, "member") == 0 ? "member name"
@@ -208,6 +229,7 @@ parse_json_request(const char *line, size_t len, const struct gnn_proto_command 
 		   unsigned int n, struct gnn_request *req, char *err, size_t errlen)
 {
 	char quoted[GNN_PROTO_ECHO_MAX + 1];
+	char reason[sizeof(((json_error_t *)NULL)->text)];
 	const struct gnn_proto_command *cmd;
 	json_error_t jerr;
 	const json_t *name;
@@ -217,7 +239,8 @@ parse_json_request(const char *line, size_t len, const struct gnn_proto_command 
 	/* jansson rejects trailing garbage and \u0000 in strings by default. */
 	obj = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (obj == NULL) {
-		set_err(err, errlen, "bad JSON at column %d: %s", jerr.column, jerr.text);
+		printable_text(reason, sizeof(reason), jerr.text);
+		set_err(err, errlen, "bad JSON at column %d: %s", jerr.column, reason);
 		return -EINVAL;
 	}
 	if (!json_is_object(obj)) {
@@ -327,6 +350,7 @@ word_value(const struct gnn_proto_command *cmd, const struct gnn_proto_arg *a, c
 	   char *err, size_t errlen)
 {
 	unsigned long long v = 0;
+	json_t *s;
 
 	if (a->type == GNN_ARG_STRING) {
 		if (w->len > a->max) {
@@ -334,7 +358,11 @@ word_value(const struct gnn_proto_command *cmd, const struct gnn_proto_arg *a, c
 				strcmp(a->name, "member") == 0 ? "member name" : a->name, a->max);
 			return NULL;
 		}
-		return json_stringn(w->p, w->len);
+		/* NULL for bytes that are no UTF-8 (the words are the client's raw bytes). */
+		s = json_stringn(w->p, w->len);
+		if (s == NULL)
+			set_err(err, errlen, "%s: %s is not valid UTF-8", cmd->name, a->label);
+		return s;
 	}
 	if (a->type == GNN_ARG_BOOL) {
 		if (w->len == 4 && memcmp(w->p, "true", 4) == 0)
@@ -414,7 +442,7 @@ parse_bare_request(const char *line, size_t len, const struct gnn_proto_command 
 	json_t *args;
 
 	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t') {
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
 			set_err(err, errlen, "request contains a control character");
 			return -EINVAL;
 		}
@@ -781,8 +809,16 @@ exchange(const char *path, const char *request, int64_t deadline, struct reply_b
 		*phase = PHASE_REPLY;
 		ret = send_all(fd, line, rlen + 1, deadline);
 	}
-	if (ret == 0)
-		ret = recv_line(fd, rb, deadline);
+	/*
+	 * A server that turns the client away (a full table) answers and closes
+	 * without reading: the send fails, the reason waits to be read.
+	 */
+	if (ret == 0 || ret == -EPIPE || ret == -ECONNRESET) {
+		ssize_t got = recv_line(fd, rb, deadline);
+
+		if (ret == 0 || got >= 0)
+			ret = got;
+	}
 	close(fd);
 out_free:
 	free(line);

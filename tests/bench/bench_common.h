@@ -14,9 +14,9 @@
 
 #include "policy/gnn_policy.h"
 
-#define BENCH_SERVER_A 25
+#define BENCH_SERVER_A	  25
 #define BENCH_MAX_MEMBERS 1024 /* what the address plan below holds */
-#define BENCH_SERVER_B 26
+#define BENCH_SERVER_B	  26
 
 /* rte_eal_init with the test arguments; exits on failure. */
 void bench_eal_init(const char *prog, const char *prefix);

@@ -9,8 +9,12 @@
   corpus/policy/  the example configs (config/*.conf) and handcrafted
                   variants: one per error the loader reports, IPv6 only,
                   many members, syntax corners.
+  corpus/request/ control socket request lines: every command, bare and
+                  JSON, arguments at their limits, one per kind of refusal.
+  corpus/api/     scripts of fuzz_api: source records, then requests,
+                  reclassification, ageing, deferred replies.
 
-Every file in both directories is rewritten, so the output depends on the
+Every file in these directories is rewritten, so the output depends on the
 captures and this script only:
 
   tests/fuzz/make_corpus.py [--pcaps DIR]   (default: tests/data/captures)
@@ -465,6 +469,107 @@ def policies():
     return items
 
 
+# ---- control socket requests ----------------------------------------------
+
+
+def requests():
+    """Request lines for fuzz_request: every command in both forms, every
+    argument at and past its limits, and one line per kind of refusal."""
+    r = {}
+    for cmd in ("stats", "reload", "top", "servers", "suggest"):
+        r["bare-" + cmd] = cmd
+        r["json-" + cmd] = '{"cmd":"%s"}' % cmd
+    r["bare-top-n"] = "top 5"
+    r["bare-top-member"] = "top example-college"
+    r["bare-top-member-n"] = "top\texample-college 1000"
+    r["bare-top-numeric-member"] = "top 42 3"
+    r["bare-servers-member"] = "servers example-college"
+    r["bare-suggest-member"] = "suggest caf\u00e9"
+    r["bare-diff"] = "diff /etc/gnn/gnn.conf"
+    r["bare-crlf-blanks"] = "  stats \r\n"
+    r["json-top-all"] = '{"n":1000,"member":"m","cmd":"top"}'
+    r["json-stats-all"] = ('{"cmd":"stats","member":"m*","limit":4294967295,"offset":0,'
+                           '"sort":"blocked","rates":true}')
+    r["json-diff"] = '{"cmd":"diff","config":"/tmp/x y.conf"}'
+    r["json-escapes"] = '{"cmd":"top","member":"\\u00e9\\"\\\\\\/"}'
+    r["json-member-63"] = '{"cmd":"top","member":"%s"}' % ("m" * 63)
+    r["err-json-member-64"] = '{"cmd":"top","member":"%s"}' % ("m" * 64)
+    r["err-bare-member-64"] = "top " + "m" * 64
+    r["err-unknown-cmd"] = "frobnicate"
+    r["err-unknown-field"] = '{"cmd":"top","membr":"m"}'
+    r["err-cmd-type"] = '{"cmd":7}'
+    r["err-no-cmd"] = '{"n":1}'
+    r["err-not-object"] = "[1,2]"
+    r["err-string"] = '"stats"'
+    r["err-duplicate-key"] = '{"cmd":"top","n":1,"n":2}'
+    r["err-trailing"] = '{"cmd":"stats"} x'
+    r["err-json-n-0"] = '{"cmd":"top","n":0}'
+    r["err-json-n-1001"] = '{"cmd":"top","n":1001}'
+    r["err-json-n-negative"] = '{"cmd":"top","n":-1}'
+    r["err-json-n-float"] = '{"cmd":"top","n":1.5}'
+    r["err-json-n-huge"] = '{"cmd":"top","n":99999999999999999999}'
+    r["err-json-bool"] = '{"cmd":"stats","rates":1}'
+    r["err-json-nested"] = '{"cmd":"top","member":{"a":[[[]]]}}'
+    r["err-bare-n-0"] = "top 0"
+    r["err-bare-n-11-digits"] = "top m 99999999999"
+    r["err-bare-too-many"] = "top a 1 b"
+    r["err-bare-reload-args"] = "reload now"
+    r["err-diff-missing"] = "diff"
+    r["err-json-diff-missing"] = '{"cmd":"diff"}'
+    r["err-control-char"] = "top \x1b[2J"
+    r["err-empty"] = ""
+    r["err-blank"] = " \t\r\n"
+    r["err-too-long"] = "top " + "x" * 4100
+    items = [(k, v.encode()) for k, v in r.items()]
+    items += [
+        ("err-nul", b"stats\0top"),
+        ("err-bare-not-utf8", b"top \xc3\x28 3"),
+        ("err-json-not-utf8", b'{"cmd":"top","member":"\xed\xa0\x80"}'),
+        ("err-json-nul-escape", b'{"cmd":"top","member":"a\\u0000b"}'),
+    ]
+    return items
+
+
+def record(slot, flags, addr, packets, attempts, dests=b"\0\0\0\0", ago=0, length=0):
+    """One "!r" step of fuzz_api: 16 bytes (see add_record there)."""
+    return (b"!r" + bytes([slot, flags]) + bytes(addr) + struct.pack("<HH", packets, attempts)
+            + dests + bytes([ago, length]) + b"\n")
+
+
+# flags of a record: bit 0 IPv6, bit 1 accepted (SYN-ACK), bit 2 a listed
+# server, bits 3.. the verdict (enum gnn_verdict)
+SENT_BLOCKED = 3 << 3
+SENT_WOULD = 2 << 3
+SENT_ALLOWED = 1 << 3
+ACCEPTED = 2 | (2 << 3)
+
+
+def api_scripts():
+    """Scripts for fuzz_api: records of several members, then requests,
+    reclassification, ageing, deferred replies."""
+    s = {}
+    feed = b"".join(record(m % 6, SENT_BLOCKED if m % 2 else SENT_WOULD,
+                           (198, 51, 100, m), 10 + m, m * 3, bytes([m, m + 1, 7, 9]), m, 2)
+                    for m in range(12))
+    feed6 = b"".join(record(m % 6, 1 | SENT_BLOCKED, (0, 16, 0, m), 5, m, ago=3)
+                     for m in range(4))
+    accepts = b"".join(record(m % 6, ACCEPTED, (192, 0, 2, m + 1), 2, 1) for m in range(6))
+    servers = b"".join(record(m, 4 | SENT_ALLOWED, (m, 0, 0, 0), 3, 1) for m in range(6))
+    s["top-all"] = feed + b"top\n"
+    s["top-member"] = feed + feed6 + b"top college 3\n{\"cmd\":\"top\",\"member\":\"school\",\"n\":1}\n"
+    s["top-unknown-member"] = feed + b"top nobody\n"
+    s["top-evictions"] = feed + feed + feed6 + b"top 1000\n"
+    s["servers"] = servers + b"servers\nservers library\n!servers\x05\nservers\n"
+    s["suggest"] = accepts + feed + b"suggest\nsuggest m3\n{\"cmd\":\"suggest\",\"member\":\"caf\xc3\xa9\"}\n"
+    s["reclassify"] = feed + accepts + b"!reclassify\ntop\nsuggest\n"
+    s["forget-age"] = feed + b"!forget1\ntop\n!tick\ntop\n!age\ntop\n"
+    s["deferred"] = (b"reload\n{\"cmd\":\"diff\",\"config\":\"x\"}\nstats\n!answer\n"
+                     b"reload\n!close\x01\n!answer\nstats\n")
+    s["errors"] = b"frobnicate\ntop 0\n{\"cmd\":7}\nx3\n\n"
+    s["stats"] = b'{"cmd":"stats","limit":5,"rates":false}\nstats\n'
+    return list(s.items())
+
+
 # ---- output ---------------------------------------------------------------
 
 
@@ -491,10 +596,12 @@ def main():
     ap.add_argument("--pcaps", default=os.path.join(ROOT, "tests", "data", "captures"),
                     help="directory of the captures (default: tests/data/captures)")
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"),
-                    help="corpus directory (parse/ and policy/ below it)")
+                    help="corpus directory (parse/, policy/, request/ and api/ below it)")
     args = ap.parse_args()
     write_dir(os.path.join(args.out, "parse"), capture_frames(args.pcaps) + handcrafted())
     write_dir(os.path.join(args.out, "policy"), policies())
+    write_dir(os.path.join(args.out, "request"), requests())
+    write_dir(os.path.join(args.out, "api"), api_scripts())
 
 
 if __name__ == "__main__":

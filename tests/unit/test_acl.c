@@ -409,6 +409,10 @@ build(struct gnn_policy *policy, uint64_t generation, const char *file, int line
 
 /* ---- EAL --------------------------------------------------------------- */
 
+#define EAL_ARGS 9
+/* eal_setup()'s arguments: EAL keeps and rearranges eal_argv, owned has them to free. */
+static char *eal_argv[EAL_ARGS], *owned[EAL_ARGS];
+
 static int
 eal_setup(void **state)
 {
@@ -423,13 +427,12 @@ eal_setup(void **state)
 		"--no-telemetry",
 		"--log-level=*:warning",
 	};
-	char *argv[RTE_DIM(args)];
-
 	(void)state;
-	/* rte_eal_init() takes char **: give it copies it may keep. */
+	RTE_BUILD_BUG_ON(RTE_DIM(args) != EAL_ARGS);
+	/* rte_eal_init() takes char **: give it copies it may keep (freed at teardown). */
 	for (size_t i = 0; i < RTE_DIM(args); i++)
-		assert_non_null(argv[i] = strdup(args[i]));
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
+		assert_non_null(eal_argv[i] = owned[i] = strdup(args[i]));
+	if (rte_eal_init(EAL_ARGS, eal_argv) < 0) {
 		print_error("rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
@@ -447,6 +450,10 @@ eal_teardown(void **state)
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rc = rte_eal_cleanup();
 	rmdir(dir);
+	for (size_t i = 0; i < EAL_ARGS; i++) {
+		free(owned[i]);
+		owned[i] = eal_argv[i] = NULL;
+	}
 	return rc;
 }
 

@@ -25,27 +25,24 @@ struct timer {
 	void *arg;
 };
 
+#define MAX_EVENTS 64 /* per round */
+
 static struct {
 	int epoll_fd;
 	bool stop;
 	struct watch *watches[MAX_FDS];
-	struct watch *graveyard[MAX_FDS]; /* deleted, freed after this round's events */
-	unsigned int n_graveyard;
+	/* The round being served: events after next may name a watch deleted since. */
+	struct epoll_event events[MAX_EVENTS];
+	int n_events, next;
 	unsigned int n_timers;
 	struct timer timers[MAX_TIMERS];
 } loop = {.epoll_fd = -1};
 
-static void
-bury(void)
-{
-	for (unsigned int i = 0; i < loop.n_graveyard; i++)
-		free(loop.graveyard[i]);
-	loop.n_graveyard = 0;
-}
-
 int
 gnn_loop_init(void)
 {
+	loop.stop = false;
+	loop.n_events = loop.next = 0;
 	loop.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	return loop.epoll_fd < 0 ? -errno : 0;
 }
@@ -57,7 +54,6 @@ gnn_loop_fini(void)
 		free(loop.watches[i]);
 		loop.watches[i] = NULL;
 	}
-	bury();
 	if (loop.epoll_fd >= 0)
 		close(loop.epoll_fd);
 	loop.epoll_fd = -1;
@@ -117,10 +113,16 @@ gnn_loop_del_fd(int fd)
 	if (w == NULL)
 		return;
 	epoll_ctl(loop.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-	/* An event for it may still be in this round's list: mark, free later. */
-	(*w)->cb = NULL;
-	(*w)->fd = -1;
-	loop.graveyard[loop.n_graveyard++] = *w;
+	/*
+	 * An event for it may still wait in this round's list: drop it, then
+	 * free the watch at once. (Keeping deleted watches until the round ends
+	 * needs a list that clients connecting and dropped within one callback
+	 * could overflow.)
+	 */
+	for (int i = loop.next; i < loop.n_events; i++)
+		if (loop.events[i].data.ptr == *w)
+			loop.events[i].data.ptr = NULL;
+	free(*w);
 	*w = NULL;
 }
 
@@ -171,19 +173,18 @@ run_timers(void)
 void
 gnn_loop_run(void)
 {
-	struct epoll_event events[64];
-
 	while (!loop.stop) {
-		int n = epoll_wait(loop.epoll_fd, events, 64, next_timeout());
+		int n = epoll_wait(loop.epoll_fd, loop.events, MAX_EVENTS, next_timeout());
 
-		for (int i = 0; i < n && !loop.stop; i++) {
-			struct watch *w = events[i].data.ptr;
+		loop.n_events = n > 0 ? n : 0;
+		for (loop.next = 0; loop.next < loop.n_events && !loop.stop;) {
+			const struct epoll_event *e = &loop.events[loop.next++];
+			struct watch *w = e->data.ptr;
 
-			if (w->cb != NULL)
-				w->cb(w->fd, events[i].events, w->arg);
+			if (w != NULL)
+				w->cb(w->fd, e->events, w->arg);
 		}
-		/* No event of this round can name them any more. */
-		bury();
+		loop.n_events = loop.next = 0;
 		run_timers();
 	}
 }

@@ -117,8 +117,15 @@ configure_port(struct gnn_port *port, struct rte_mempool *pool)
 		return rc;
 	for (uint16_t q = 0; q < port->n_queues; q++) {
 		rc = rte_eth_rx_queue_setup(port->port_id, q, nb_rxd, port->socket_id, NULL, pool);
-		if (rc != 0)
+		if (rc != 0) {
+			/* A capture replayed forever (net_pcap infinite_rx) holds it all in mbufs.
+			 */
+			GNN_LOG(ERR,
+				"port %s: cannot set up RX queue %u with a pool of %u mbufs%s: %s",
+				port->name, q, pool->size, gnnd.opt.n_mbufs ? " (--mbufs)" : "",
+				strerror(-rc));
 			return rc;
+		}
 		rc = rte_eth_tx_queue_setup(port->port_id, q, nb_txd, port->socket_id, NULL);
 		if (rc != 0)
 			return rc;

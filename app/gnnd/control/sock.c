@@ -374,6 +374,29 @@ client_read(struct client *c)
 	return client_process(c);
 }
 
+/* A flood of connections must not flood the log: a line a second at most. */
+static void
+log_room_made(void)
+{
+	static time_t last = -1;
+	static unsigned int quiet;
+	time_t now = monotonic_s();
+
+	if (now == last) {
+		quiet++;
+		return;
+	}
+	if (quiet > 0)
+		GNN_LOG(INFO,
+			"client table full: closing the longest idle client (%u more since the "
+			"last line)",
+			quiet);
+	else
+		GNN_LOG(INFO, "client table full: closing the longest idle client");
+	last = now;
+	quiet = 0;
+}
+
 /*
  * The table is full: close the client idle longest (not one whose reply is
  * being worked on), so that an operator is never locked out by clients
@@ -387,12 +410,14 @@ make_room(void)
 	for (unsigned int i = 0; i < sock.n_clients; i++) {
 		struct client *c = sock.clients[i];
 
-		if (!c->busy && (idlest == NULL || c->last_active < idlest->last_active))
+		/* Idle since the same second: the older connection goes first. */
+		if (!c->busy && (idlest == NULL || c->last_active < idlest->last_active ||
+				 (c->last_active == idlest->last_active && c->id < idlest->id)))
 			idlest = c;
 	}
 	if (idlest == NULL)
 		return false;
-	GNN_LOG(INFO, "client table full: closing the longest idle client");
+	log_room_made();
 	client_close(idlest);
 	return true;
 }
