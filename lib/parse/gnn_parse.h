@@ -49,19 +49,19 @@ enum gnn_malformed_reason {
  * structs, so it stays 48 bytes (see the static asserts in gnn_parse.c).
  */
 struct gnn_frame_info {
-	uint8_t kind;	    /* enum gnn_parse_kind */
-	uint8_t reason;	    /* enum gnn_malformed_reason, when kind == MALFORMED */
-	uint8_t family;	    /* 0 (no source known), 4 or 6 */
-	uint8_t l4_proto;   /* IP protocol / last next-header reached, 0 if none */
-	uint16_t dport;	    /* TCP destination port, host order, when kind == TCP */
-	uint16_t l3_offset; /* offset of the IP header in the frame */
-	uint8_t src[16];    /* source address, network order; IPv4 in src[0..3] */
-	uint8_t dst[16];    /* destination address, when the IP header was whole */
-	uint16_t sport;	    /* TCP source port, host order, when kind == TCP */
-	uint16_t l4_offset; /* offset of the TCP header in the frame, when kind == TCP */
-	uint16_t ip_len;    /* IP datagram length (header included), when known */
-	uint8_t tcp_flags;  /* GNN_TCP_*, when kind == TCP and the flags arrived */
-	uint8_t n_tags;	    /* VLAN tags walked */
+	uint8_t kind;	       /* enum gnn_parse_kind */
+	uint8_t reason;	       /* enum gnn_malformed_reason, when kind == MALFORMED */
+	uint8_t family;	       /* 0 (no source known), 4 or 6 */
+	uint8_t l4_proto;      /* IP protocol / last next-header reached, 0 if none */
+	uint16_t dport;	       /* TCP destination port, host order, when kind == TCP */
+	uint16_t l3_offset;    /* offset of the IP header in the frame */
+	uint8_t src[16];       /* source address, network order; IPv4 in src[0..3] */
+	uint8_t dst[16];       /* destination address, when the IP header was whole */
+	uint16_t sport;	       /* TCP source port, host order, when kind == TCP */
+	uint16_t l4_offset;    /* offset of the TCP header in the frame, when kind == TCP */
+	uint16_t ip_len;       /* IP datagram length (header included), when known */
+	uint8_t tcp_flags;     /* GNN_TCP_*, when kind == TCP and the flags arrived */
+	uint8_t n_tags;	       /* VLAN tags walked */
 } __attribute__((aligned(8))); /* addresses are read as 64-bit words (hashes, rte_acl) */
 
 /*

@@ -681,10 +681,10 @@ gnn_track_servers_json(const struct gnn_track *t, uint32_t slot, gnn_track_name_
 				  name(arg, s->def.slot), "server",
 				  gnn_prefix_format(&s->def.prefix, buf, sizeof(buf)), "attempts",
 				  (json_int_t)s->attempts, "packets", (json_int_t)s->packets,
-				  "destinations", (json_int_t)destinations(s->sketch),
-				  "accepted", (json_int_t)s->accepted, "first_seen",
-				  time_or_null(s->first), "last_seen", time_or_null(s->last),
-				  "never", s->last == 0, "loaded", s->loaded));
+				  "destinations", (json_int_t)destinations(s->sketch), "accepted",
+				  (json_int_t)s->accepted, "first_seen", time_or_null(s->first),
+				  "last_seen", time_or_null(s->last), "never", s->last == 0,
+				  "loaded", s->loaded));
 	}
 	free(chosen);
 	return json_pack("{s:o}", "servers", list);
