@@ -152,7 +152,7 @@ parse_listen(const char *arg, struct listen_addr *la)
 	if (arg[0] == '[') {
 		end = strchr(arg, ']');
 		if (end == NULL || end[1] != ':') {
-			say("--listen %s: want [IPv6]:PORT, e.g. [::1]:9617", arg);
+			say("--listen %s: want [IPv6]:PORT, e.g. [::1]:9877", arg);
 			return -1;
 		}
 		host = arg + 1;
@@ -161,8 +161,8 @@ parse_listen(const char *arg, struct listen_addr *la)
 	} else {
 		colon = strrchr(arg, ':');
 		if (colon == NULL) {
-			say("--listen %s: want ADDR:PORT, e.g. 127.0.0.1:9617, [::1]:9617, "
-			    "localhost:9617 or :9617",
+			say("--listen %s: want ADDR:PORT, e.g. 127.0.0.1:9877, [::1]:9877, "
+			    "localhost:9877 or :9877",
 			    arg);
 			return -1;
 		}

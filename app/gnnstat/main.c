@@ -158,8 +158,8 @@ help(void)
 	       "\n"
 	       "exporter: serve http://ADDR:PORT/metrics, one fresh snapshot per scrape\n"
 	       "(gnn_up 0 when gnnd does not answer), until SIGINT or SIGTERM.\n"
-	       "      --listen ADDR:PORT  127.0.0.1:9617, [::1]:9617, localhost:9617 (every\n"
-	       "                       address of the name), :9617 (every address); port 0\n"
+	       "      --listen ADDR:PORT  127.0.0.1:9877, [::1]:9877, localhost:9877 (every\n"
+	       "                       address of the name), :9877 (every address); port 0\n"
 	       "                       takes a free port, printed at start\n"
 	       "      --timeout SECS   how long a scrape waits for gnnd (default %g)\n"
 	       "      --members PATTERN  per-member series only for the members whose name\n"
@@ -335,7 +335,7 @@ check_options(const struct options *o)
 	if (o->members != NULL && o->no_members)
 		return usage_error("--members and --no-members exclude each other");
 	if (o->cmd == CMD_EXPORTER && o->listen == NULL)
-		return usage_error("exporter needs --listen ADDR:PORT, e.g. 127.0.0.1:9617");
+		return usage_error("exporter needs --listen ADDR:PORT, e.g. 127.0.0.1:9877");
 	if (o->json && o->prometheus)
 		return usage_error("--json and --prometheus exclude each other");
 	if (o->cmd == CMD_LIVE && (o->json || o->prometheus) && (o->interval_set || o->count_set))
