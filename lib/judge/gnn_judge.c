@@ -15,6 +15,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -24,6 +25,8 @@
 #define SWEEP_PER_TICK 8
 
 _Static_assert(GNN_JUDGE_MAX_BURST <= 255, "frame indices fit a byte");
+
+#define NOT_CANDIDATE 0xff /* in kind[]: TCP, but neither to nor from a blocked port */
 
 enum need {
 	NEED_NONE = 0, /* settled in the first pass */
@@ -270,6 +273,25 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	uint32_t count[2] = {0, 0};
 	uint32_t gen = (uint32_t)rs->generation;
 
+	/* Find each candidate's cache set first and prefetch it (two lines), so
+	 * the probes below do not wait on the cache one after the other. */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gnn_frame_info *f = &info[i];
+
+		kind[i] = NOT_CANDIDATE;
+		if (f->kind != GNN_PARSE_TCP)
+			continue;
+		if (gnn_ruleset_port_blocked(rs, f->dport))
+			kind[i] = GNN_RECORD_SENT;
+		else if (gnn_ruleset_is_accept(rs, f))
+			kind[i] = GNN_RECORD_ACCEPTED;
+		else
+			continue;
+		set[i] = cache_set(j, hash_source(f->family, kind[i], f->src));
+		rte_prefetch0(set[i]);
+		rte_prefetch0(set[i] + 1);
+	}
+
 	for (uint32_t i = 0; i < n; i++) {
 		const struct gnn_frame_info *f = &info[i];
 		struct gnn_source_record *e;
@@ -278,13 +300,8 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 		need[i] = NEED_NONE;
 		verdicts[i] = GNN_VERDICT_FORWARD;
 		if (f->kind == GNN_PARSE_TCP) {
-			if (gnn_ruleset_port_blocked(rs, f->dport))
-				kind[i] = GNN_RECORD_SENT;
-			else if (gnn_ruleset_is_accept(rs, f))
-				kind[i] = GNN_RECORD_ACCEPTED;
-			else
+			if (kind[i] == NOT_CANDIDATE)
 				continue;
-			set[i] = cache_set(j, hash_source(f->family, kind[i], f->src));
 			e = cache_find(set[i], f->family, kind[i], f->src);
 			if (e != NULL && e->generation == gen && j->verdict_cache) {
 				j->stats->cache_hits++;
