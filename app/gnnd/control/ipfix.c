@@ -593,16 +593,20 @@ drain_rings(void)
 
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct rte_ring *ring = gnnd.workers[w]->flows.ring;
-		unsigned int n;
+		/* At most what the ring held on entry: a worker that keeps it full
+		 * must not keep the loop from its other work. */
+		unsigned int n, left = rte_ring_count(ring);
 
 		do {
 			uint64_t tsc_now;
 			int64_t wall_ms;
 
-			n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]), DRAIN_BURST,
+			n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]),
+							   RTE_MIN(left, (unsigned int)DRAIN_BURST),
 							   NULL);
 			if (n == 0)
 				break;
+			left -= n;
 			if (!ipx.on) {
 				ipx.records_lost += n;
 				continue;
@@ -612,7 +616,7 @@ drain_rings(void)
 			wall_ms = (int64_t)(gnn_clock_wall() * 1e3);
 			for (unsigned int i = 0; i < n; i++)
 				merge(&recs[i], tsc_now, wall_ms);
-		} while (n == DRAIN_BURST);
+		} while (left > 0);
 	}
 }
 

@@ -167,24 +167,30 @@ drain(void *arg)
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_judge *j = &gnnd.workers[w]->judge;
 		unsigned int n;
+		/* At most what the ring held on entry: a worker that keeps it full
+		 * (a flood of new sources) must not keep the loop from its other work. */
+		unsigned int left = rte_ring_count(j->sightings);
 
-		do {
+		while (left > 0) {
 			n = rte_ring_sc_dequeue_burst_elem(j->sightings, sights, sizeof(sights[0]),
-							   RTE_DIM(sights), NULL);
+							   RTE_MIN(left, RTE_DIM(sights)), NULL);
 			for (unsigned int i = 0; i < n; i++)
 				log_sighting(&sights[i]);
-		} while (n == RTE_DIM(sights));
+			left = n == 0 ? 0 : left - n;
+		}
 	}
 	for (unsigned int w = 0; w < gnnd.n_workers; w++) {
 		struct gnn_judge *j = &gnnd.workers[w]->judge;
-		unsigned int n;
+		unsigned int n, left = rte_ring_count(j->records);
 
-		do {
+		while (left > 0) {
 			n = rte_ring_sc_dequeue_burst_elem(j->records, recs, sizeof(recs[0]),
-							   DRAIN_BURST, NULL);
+							   RTE_MIN(left, (unsigned int)DRAIN_BURST),
+							   NULL);
 			for (unsigned int i = 0; i < n; i++)
 				add_record(&recs[i], tsc_now, wall_now);
-		} while (n == DRAIN_BURST);
+			left = n == 0 ? 0 : left - n;
+		}
 	}
 }
 
