@@ -215,6 +215,15 @@ note_sighting(struct gnn_judge *j, const struct gnn_source_record *e,
 
 	if (j->sightings == NULL || j->n_sighted == RTE_DIM(j->sighted))
 		return;
+	if (now - j->sightings_window >= j->flush_ticks) {
+		j->sightings_window = now;
+		j->sightings_left = GNN_JUDGE_SIGHTINGS;
+	}
+	if (j->sightings_left == 0) {
+		j->stats->sightings_lost++;
+		return;
+	}
+	j->sightings_left--;
 	s = &j->sighted[j->n_sighted++];
 	s->family = e->family;
 	s->verdict = e->verdict;

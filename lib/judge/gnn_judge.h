@@ -32,6 +32,9 @@ struct rte_ring;
 
 #define GNN_JUDGE_MAX_BURST GNN_RULESET_MAX_BURST
 #define GNN_JUDGE_WAYS	    2
+/* Sightings sent per flush_ticks at most: the log shows a few a second, and a
+ * flood of new sources must not cost a copy each. */
+#define GNN_JUDGE_SIGHTINGS 256
 /* In a verdict byte: the frame is a blocked SYN to answer with RST+ACK. */
 #define GNN_JUDGE_REJECT     0x80
 #define GNN_JUDGE_VERDICT(v) ((enum gnn_verdict)((v) & ~GNN_JUDGE_REJECT))
@@ -53,6 +56,8 @@ struct gnn_judge {
 	struct rte_ring *sightings;    /* likewise */
 	uint32_t n_staged;
 	uint32_t n_sighted;
+	uint32_t sightings_left; /* of this window's budget (GNN_JUDGE_SIGHTINGS) */
+	uint64_t sightings_window;
 	struct gnn_source_record staged[2 * GNN_JUDGE_MAX_BURST];
 	struct gnn_sighting sighted[GNN_JUDGE_MAX_BURST];
 };

@@ -41,7 +41,7 @@ struct gnn_lcore_stats {
 	uint64_t malformed_dropped[GNN_MALFORMED_MAX]; /* by reason */
 	uint64_t malformed_forwarded; /* unjudgeable, not from an enforced member */
 	uint64_t records_lost;	      /* source records the ring to the control lcore refused */
-	uint64_t sightings_lost;      /* new-source events the ring refused */
+	uint64_t sightings_lost;      /* new-source events not sent: over budget or ring full */
 	uint64_t rejects_sent;	      /* RST+ACK answers to blocked SYNs */
 	uint64_t rejects_limited;     /* blocked SYNs not answered: rate limit or no mbuf */
 	uint64_t cache_hits;	      /* candidates judged from the verdict cache */
