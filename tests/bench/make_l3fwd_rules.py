@@ -46,9 +46,16 @@ def strings(text):
     return re.findall(r'"([^"]*)"', text)
 
 
+def prefix(net):
+    """l3fwd reads IPv6 addresses as eight groups of hex digits, never "::"."""
+    if net.version == 6:
+        return "%s/%d" % (net.network_address.exploded, net.prefixlen)
+    return str(net)
+
+
 def rule(lead, src, dst, sport, dport, proto, port=None):
-    line = "%s%s %s %d : %d %d : %d %s" % (lead, src, dst, sport[0], sport[1], dport[0],
-                                          dport[1], proto)
+    line = "%s%s %s %d : %d %d : %d %s" % (lead, prefix(src), prefix(dst), sport[0], sport[1],
+                                          dport[0], dport[1], proto)
     return line + (" %d" % port if port is not None else "") + "\n"
 
 
@@ -84,7 +91,7 @@ def main():
     nets.sort(key=lambda x: -x[0])
     counts = {"ipv4": 0, "ipv6": 0}
     out = {4: open(args.ipv4, "w", encoding="ascii"), 6: open(args.ipv6, "w", encoding="ascii")}
-    anyv = {4: "0.0.0.0/0", 6: "::/0"}
+    anyv = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
     allp = (0, 65535)
     for _, net, mode, inside in nets:
         f, fam = out[net.version], "ipv%d" % net.version
