@@ -39,6 +39,7 @@ import os
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # leave no __pycache__ in the tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scale"))
 import make_config  # noqa: E402  (the layout of the config files)
 

@@ -419,7 +419,7 @@ def run_case(args, w, case, size, reloads):
     conf, pcap, r4, r6, frames, counts = prepare(args, w, case, size)
     chk = gnnd_check(args, conf)
     mbufs = frames + 16384
-    mib = 4096 if frames > 200000 else 1024
+    mib = 6144 if frames > 200000 else 1024
     use_huge = args.memory == "huge" or (args.memory == "auto" and mib <= 1024)
     if use_huge and not huge.ensure(mib // 2):
         if args.memory == "huge":
@@ -440,7 +440,8 @@ def run_case(args, w, case, size, reloads):
         res["alg"] = g.get("alg")
         res["testpmd"].append(run_testpmd(args, w, pcap, mem, mbufs, "t-%s-%d" % (tag, r))["mpps"])
         if skip is None:
-            res["l3fwd"].append(run_l3fwd(args, w, pcap, mem, r4, r6, frames, "l-%s-%d" % (tag, r))["mpps"])
+            res["l3fwd"].append(run_l3fwd(args, w, pcap, mem, r4, r6, frames,
+                                          "l-%s-%d" % (tag, r))["mpps"])
     if args.gnnd_stages:
         s = run_gnnd(args, w, args.gnnd_stages, conf, pcap, mem, mbufs, "s-" + tag)
         res["stages"] = s.get("stages")
@@ -474,8 +475,8 @@ def fmt_ratio(a, b):
 def report(results, meta):
     lines = []
     out = lines.append
-    out("Throughput, Mpps: median (min–max) of %d round(s); %s" % (meta["rounds"],
-                                                                 meta["windows"]))
+    out("Throughput, Mpps: median (min–max) of %d round(s); %s; %s" % (
+        meta["rounds"], meta["windows"], meta["cpu"]))
     out("")
     out("| case | members | frames | memory | gnnd | testpmd io | l3fwd acl | gnnd/testpmd "
         "| gnnd/l3fwd |")
@@ -525,6 +526,12 @@ def report(results, meta):
     return "\n".join(lines)
 
 
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+    return "%s, %d cores" % (m.group(1) if m else "unknown CPU", os.cpu_count())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gnnd", required=True)
@@ -556,21 +563,29 @@ def main():
         plan = [(c, s) for c, s in FULL_PLAN + QUICK_PLAN
                 if c in args.only or "%s:%s" % (c, s) in args.only]
         plan = list(dict.fromkeys(plan))
-    reload_at = max((s for c, s in plan if c == "v4-worst"), key=lambda s: SIZES[s],
-                    default=None)
+    # the largest v4-worst size: most members, then most prefixes (None: make_config's 2.5 each)
+    reload_at = max((s for c, s in plan if c == "v4-worst"),
+                    key=lambda s: (SIZES[s][0], SIZES[s][1] or 1 << 40), default=None)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     w = tempfile.mkdtemp(prefix="gnn-bench-")
-    results = []
+    results, failed = [], []
     t_start = time.monotonic()
     meta = {"rounds": args.rounds, "windows": "%.0f s warm-up, %.0f s window"
-            % (args.warmup, args.window), "load_before": os.getloadavg()}
+            % (args.warmup, args.window), "load_before": os.getloadavg(), "cpu": cpu_model()}
     try:
         for case, size in plan:
             log("== %s, %s members: %s" % (case, size, CASES[case][0]))
-            r = run_case(args, w, case, size,
-                         args.reloads if case == "v4-worst" and size == reload_at else 0)
+            try:
+                r = run_case(args, w, case, size,
+                             args.reloads if case == "v4-worst" and size == reload_at else 0)
+            except Failed as e:
+                # the other cases still run; this one is reported as failed
+                log("bench: %s %s failed: %s" % (case, size, e))
+                failed.append((case, size, str(e).splitlines()[0]))
+                cleanup()
+                continue
             log("   gnnd %s  testpmd %s  l3fwd %s%s" % (
                 fmt_rate(r["gnnd"]), fmt_rate(r["testpmd"]), fmt_rate(r["l3fwd"]),
                 "  (%s)" % r["l3fwd_skip"] if r["l3fwd_skip"] else ""))
@@ -588,17 +603,20 @@ def main():
     meta["load_after"] = os.getloadavg()
     meta["minutes"] = (time.monotonic() - t_start) / 60
     text = report(results, meta)
+    if failed:
+        text += "\n\nfailed:\n" + "\n".join("- %s %s: %s" % f for f in failed)
     log("")
     log(text)
     log("")
-    log("load average before %.2f %.2f %.2f, after %.2f %.2f %.2f; %.0f minutes"
-        % (meta["load_before"] + meta["load_after"] + (meta["minutes"],)))
+    text += ("\n\nload average before %.2f %.2f %.2f, after %.2f %.2f %.2f; %.0f minutes"
+             % (meta["load_before"] + meta["load_after"] + (meta["minutes"],)))
+    log(text.rsplit("\n", 1)[-1])
     if args.results:
         with open(args.results + ".json", "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=1)
         with open(args.results + ".md", "w") as f:
             f.write(text + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
