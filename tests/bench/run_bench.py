@@ -255,17 +255,23 @@ def run_gnnd(args, w, binary, conf, pcap, mem, mbufs, tag, reloads=0):
               logpath)
     res = {}
     try:
-        wait_until(lambda: inside_rx(gnnstat_json(args, sock)) > 0, args.start_timeout, p,
-                   "gnnd", logpath)
+        # Ready once the control socket exists (gnnd makes it after every port
+        # started) and frames flow; telemetry answers even when the control
+        # lcore is too busy to.
+        wait_until(lambda: os.path.exists(sock) and port_rx(prefix)[1] > 0, args.start_timeout,
+                   p, "gnnd", logpath)
         time.sleep(args.warmup)
         ta = port_rx(prefix)
-        a = gnnstat_json(args, sock, patience=60)
+        a = gnnstat_json(args, sock, patience=30)
         time.sleep(args.window)
         tb = port_rx(prefix)
-        b = gnnstat_json(args, sock, patience=60)
-        if a is None or b is None:
-            raise Failed("gnnstat --json got no answer for 60 s")
+        b = gnnstat_json(args, sock, patience=30)
         res["mpps"] = rate(ta, tb)
+        if a is None or b is None:
+            # The rate stands (telemetry); gnnd's own figures are missing.
+            res["gnnstat_silent"] = True
+            log("   gnnd's control socket gave no stats for 30 s (the rate is telemetry's)")
+            return res
         # gnnd's own view: its inside port's rx over its snapshots' times
         res["mpps_gnnstat"] = (inside_rx(b) - inside_rx(a)) / (b["time"] - a["time"]) / 1e6
         res["gnnstat_seconds"] = b["time"] - a["time"]
@@ -435,7 +441,9 @@ def run_case(args, w, case, size, reloads):
     for r in range(args.rounds):
         g = run_gnnd(args, w, args.gnnd, conf, pcap, mem, mbufs, "g-%s-%d" % (tag, r))
         res["gnnd"].append(g["mpps"])
-        res.setdefault("gnnd_gnnstat", []).append(g["mpps_gnnstat"])
+        res.setdefault("gnnd_gnnstat", []).append(g.get("mpps_gnnstat"))
+        if g.get("gnnstat_silent"):
+            res["gnnstat_silent"] = res.get("gnnstat_silent", 0) + 1
         res["cache_hit"] = g.get("cache_hit")
         res["alg"] = g.get("alg")
         res["testpmd"].append(run_testpmd(args, w, pcap, mem, mbufs, "t-%s-%d" % (tag, r))["mpps"])
@@ -446,6 +454,8 @@ def run_case(args, w, case, size, reloads):
         s = run_gnnd(args, w, args.gnnd_stages, conf, pcap, mem, mbufs, "s-" + tag)
         res["stages"] = s.get("stages")
         res["stages_mpps"] = s["mpps"]
+        if s.get("gnnstat_silent"):
+            res["gnnstat_silent"] = res.get("gnnstat_silent", 0) + 1
     if reloads:
         res["reload"] = run_gnnd(args, w, args.gnnd, conf, pcap, mem, mbufs, "r-" + tag,
                                  reloads=reloads)
@@ -503,6 +513,13 @@ def report(results, meta):
             r["case"], r["size"], c["rules4"], c["rules6"], c["acl_mib"], c["build_s"], hit,
             cyc("rx"), cyc("parse"), cyc("judge"), cyc("act"), cyc("tx"), cyc("other"),
             cyc("total"), "%.2f" % r["stages_mpps"] if r.get("stages_mpps") else "n/a"))
+    silent = [r for r in results if r.get("gnnstat_silent")]
+    if silent:
+        out("")
+        out("gnnd's control socket answered no stats request for 30 s (its rate is telemetry's; "
+            "no cache or stage figures) in %d run(s) of: %s" % (
+                sum(r["gnnstat_silent"] for r in silent),
+                ", ".join("%s %s" % (r["case"], r["size"]) for r in silent)))
     notes = [(r["case"], r["size"], r["l3fwd_skip"]) for r in results if r["l3fwd_skip"]]
     if notes:
         out("")
