@@ -252,6 +252,31 @@ workers_json(void)
 	return list;
 }
 
+#ifdef GNN_STAGE_CYCLES
+/* The benchmark build's cycles per stage, summed over the workers. */
+static json_t *
+stage_cycles_json(void)
+{
+	uint64_t sum[GNN_STAGE_MAX] = {0}, packets = 0, bursts = 0;
+
+	for (unsigned int i = 0; i < gnnd.n_workers; i++) {
+		const struct gnn_stage_cycles *sc = &gnnd.workers[i]->stage;
+
+		for (int s = 0; s < GNN_STAGE_MAX; s++)
+			sum[s] += __atomic_load_n(&sc->cycles[s], __ATOMIC_RELAXED);
+		packets += __atomic_load_n(&sc->packets, __ATOMIC_RELAXED);
+		bursts += __atomic_load_n(&sc->bursts, __ATOMIC_RELAXED);
+	}
+	return json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", GNN_F_STAGE_RX,
+		(json_int_t)sum[GNN_STAGE_RX], GNN_F_STAGE_PARSE, (json_int_t)sum[GNN_STAGE_PARSE],
+		GNN_F_STAGE_JUDGE, (json_int_t)sum[GNN_STAGE_JUDGE], GNN_F_STAGE_ACT,
+		(json_int_t)sum[GNN_STAGE_ACT], GNN_F_STAGE_TX, (json_int_t)sum[GNN_STAGE_TX],
+		GNN_F_STAGE_PKTS, (json_int_t)packets, GNN_F_STAGE_BURSTS, (json_int_t)bursts,
+		GNN_F_STAGE_TSC_HZ, (json_int_t)rte_get_tsc_hz());
+}
+#endif
+
 static json_t *
 rules_json(const struct gnn_ruleset *rs, const struct gnn_rules_state *st)
 {
@@ -309,6 +334,10 @@ gnn_report_stats(const struct gnn_request *req)
 		json_object_set_new(root, GNN_F_RULES, rules_json(rs, &st));
 		json_object_set_new(json_object_get(root, GNN_F_DATAPATH), GNN_F_PER_WORKER,
 				    workers_json());
+#ifdef GNN_STAGE_CYCLES
+		json_object_set_new(json_object_get(root, GNN_F_DATAPATH), GNN_F_STAGE_CYCLES,
+				    stage_cycles_json());
+#endif
 	}
 	gnn_counters_free(t);
 	return root;

@@ -30,6 +30,20 @@ _Static_assert(RTE_MAX_ETHPORTS <= GNN_STATS_MAX_PORTS, "port counters are index
 /* Frames ahead whose headers are prefetched while one is parsed. */
 #define PREFETCH_AHEAD 4
 
+#ifdef GNN_STAGE_CYCLES
+/* Benchmark builds: the cycles since the previous mark go to stage s. */
+#define STAGE_BEGIN(w) ((w)->stage.last = rte_rdtsc())
+#define STAGE_MARK(w, s)                                                                           \
+	do {                                                                                       \
+		uint64_t now_ = rte_rdtsc();                                                       \
+		(w)->stage.cycles[(s)] += now_ - (w)->stage.last;                                  \
+		(w)->stage.last = now_;                                                            \
+	} while (0)
+#else
+#define STAGE_BEGIN(w)	 ((void)0)
+#define STAGE_MARK(w, s) ((void)0)
+#endif
+
 /*
  * Parse one frame. Headers are read from the first segment; a chained frame
  * (jumbo frame, pcap) whose headers run past it is copied out and parsed
@@ -98,7 +112,9 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		parse_mbuf(w, pkts[i], &info[i]);
 	}
+	STAGE_MARK(w, GNN_STAGE_PARSE);
 	gnn_judge_burst(&w->judge, rs, info, n, now, verdict);
+	STAGE_MARK(w, GNN_STAGE_JUDGE);
 	/* The IPFIX export's one flag, once per burst: NULL unless it is configured. */
 	fl = __atomic_load_n(&w->flows_on, __ATOMIC_RELAXED);
 	if (unlikely(fl != NULL))
@@ -121,6 +137,7 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 		rte_pktmbuf_free_bulk(drop, n_drop);
 	if (unlikely(n_reply > 0))
 		send_rejects(w, u, reply, n_reply);
+	STAGE_MARK(w, GNN_STAGE_ACT);
 	return n_fwd;
 }
 
@@ -143,15 +160,23 @@ poll_unit(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn_r
 	  uint64_t now)
 {
 	struct rte_mbuf *pkts[GNN_BURST];
-	uint16_t n = rte_eth_rx_burst(u->rx_port, u->rx_queue, pkts, GNN_BURST);
+	uint16_t n;
 
+	STAGE_BEGIN(w);
+	n = rte_eth_rx_burst(u->rx_port, u->rx_queue, pkts, GNN_BURST);
 	if (n == 0)
 		return;
+	STAGE_MARK(w, GNN_STAGE_RX);
+#ifdef GNN_STAGE_CYCLES
+	w->stage.packets += n;
+	w->stage.bursts++;
+#endif
 	w->stats.port_rx[u->rx_port] += n;
 	if (u->inside)
 		n = judge_burst(w, rs, u, pkts, n, now);
 	if (n > 0)
 		send_burst(w, u, pkts, n);
+	STAGE_MARK(w, GNN_STAGE_TX);
 }
 
 int

@@ -36,6 +36,25 @@ struct gnn_rx_unit {
 	bool inside;	      /* frames are judged; outside frames pass untouched */
 };
 
+#ifdef GNN_STAGE_CYCLES
+/* Fast-path stages whose TSC cycles a -Dstage_cycles=true build counts. */
+enum gnn_stage {
+	GNN_STAGE_RX,	 /* rte_eth_rx_burst of a burst that brought frames */
+	GNN_STAGE_PARSE, /* prefetch and parse every frame of an inside burst */
+	GNN_STAGE_JUDGE, /* gnn_judge_burst: source cache, rte_acl, counters, records */
+	GNN_STAGE_ACT,	 /* sort by verdict, free the dropped, send rejects */
+	GNN_STAGE_TX,	 /* rte_eth_tx_burst of the forwarded */
+	GNN_STAGE_MAX
+};
+
+struct gnn_stage_cycles {
+	uint64_t last; /* TSC at the end of the previous stage */
+	uint64_t cycles[GNN_STAGE_MAX];
+	uint64_t packets; /* frames of the bursts timed */
+	uint64_t bursts;
+};
+#endif
+
 /* Rejects a worker may send per second (docs/design.md, "Reject"). */
 #define GNN_REJECT_PER_SECOND 1000
 
@@ -73,6 +92,9 @@ struct gnn_worker {
 	/* worker: rw (the cache); ctrl: creates and drains the ring */
 	struct gnn_flows flows __rte_cache_aligned;
 	uint8_t linear[GNN_LINEAR_MAX]; /* worker only: headers of a chained frame */
+#ifdef GNN_STAGE_CYCLES
+	struct gnn_stage_cycles stage __rte_cache_aligned; /* worker: rw, ctrl: ro */
+#endif
 } __rte_cache_aligned;
 
 /* What the control lcore writes must not share a line with what the worker writes. */
