@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
@@ -338,7 +339,13 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	for (unsigned int fam = 0; fam < 2; fam++) {
 		if (count[fam] == 0)
 			continue;
+#ifdef GNN_STAGE_CYCLES
+		uint64_t t0 = rte_rdtsc();
+#endif
 		gnn_ruleset_lookup(rs, fam ? 6 : 4, data[fam], found[fam], count[fam]);
+#ifdef GNN_STAGE_CYCLES
+		j->classify_cycles += rte_rdtsc() - t0;
+#endif
 		for (uint32_t k = 0; k < count[fam]; k++) {
 			uint32_t i = frame_of[fam][k];
 			const struct gnn_frame_info *f = &info[i];

@@ -58,6 +58,7 @@ struct gnn_judge {
 	uint32_t n_sighted;
 	uint32_t sightings_left; /* of this window's budget (GNN_JUDGE_SIGHTINGS) */
 	uint64_t sightings_window;
+	uint64_t classify_cycles; /* TSC in rte_acl; counted only with -DGNN_STAGE_CYCLES */
 	struct gnn_source_record staged[2 * GNN_JUDGE_MAX_BURST];
 	struct gnn_sighting sighted[GNN_JUDGE_MAX_BURST];
 };

@@ -289,18 +289,38 @@ gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
 }
 
 /*
- * The common frame, straight through: IPv4 without options, untagged or
- * under one 802.1Q tag, not a fragment, TCP with a sane header, all in the
- * head. Fills info exactly as the general path would and returns true;
- * false sends the frame down the general path, which judges every case.
+ * The common frames, straight through: IPv4 without options or IPv6 without
+ * extension headers, untagged or under one 802.1Q tag, not a fragment, TCP
+ * with a sane header, all in the head. Each fills info exactly as the
+ * general path would and returns true; false sends the frame down the
+ * general path, which judges every case.
  */
 static inline bool
-parse_fast_ipv4_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len,
-		    struct gnn_frame_info *info)
+fast_tcp(const uint8_t *tcp, uint32_t off, uint32_t ip_hdr, uint32_t dgram, uint32_t len,
+	 struct gnn_frame_info *info)
 {
-	uint32_t off = ETH_HDR_LEN, tot, doff;
-	const uint8_t *ip, *tcp;
+	uint32_t doff = (tcp[TCP_DOFF_BYTE] >> 4) * 4u;
+
+	/* the TCP header whole in the datagram and in the head */
+	if (doff < TCP_MIN_HDR_LEN || doff > dgram - ip_hdr || off + ip_hdr + doff > len)
+		return false;
+	info->kind = GNN_PARSE_TCP;
+	info->l4_proto = PROTO_TCP;
+	info->n_tags = off != ETH_HDR_LEN;
+	info->l3_offset = (uint16_t)off;
+	info->l4_offset = (uint16_t)(off + ip_hdr);
+	info->sport = rd16(tcp);
+	info->dport = rd16(tcp + TCP_DPORT_OFF);
+	info->tcp_flags = tcp[TCP_FLAGS_BYTE];
+	return true;
+}
+
+static inline bool
+parse_fast_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len, struct gnn_frame_info *info)
+{
+	uint32_t off = ETH_HDR_LEN, tot;
 	uint16_t type = rd16(frame + ETH_TYPE_OFF);
+	const uint8_t *ip;
 
 	if (type == ETHER_TYPE_VLAN) {
 		if (len < ETH_HDR_LEN + VLAN_TAG_LEN)
@@ -308,33 +328,39 @@ parse_fast_ipv4_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len,
 		type = rd16(frame + ETH_TYPE_OFF + VLAN_TAG_LEN);
 		off += VLAN_TAG_LEN;
 	}
-	if (type != ETHER_TYPE_IPV4 || len < off + IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN)
-		return false;
 	ip = frame + off;
-	tot = rd16(ip + 2);
-	/* version 4, IHL 5; no MF, no offset; TCP; the datagram in the frame */
-	if (ip[0] != 0x45 || (rd16(ip + 6) & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MSK)) != 0 ||
-	    ip[9] != PROTO_TCP || tot < IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN || tot > frame_len - off)
-		return false;
-	tcp = ip + IPV4_MIN_HDR_LEN;
-	doff = (tcp[TCP_DOFF_BYTE] >> 4) * 4u;
-	/* the TCP header whole in the datagram and in the head */
-	if (doff < TCP_MIN_HDR_LEN || doff > tot - IPV4_MIN_HDR_LEN ||
-	    off + IPV4_MIN_HDR_LEN + doff > len)
-		return false;
-	info->kind = GNN_PARSE_TCP;
-	info->family = 4;
-	info->l4_proto = PROTO_TCP;
-	info->n_tags = off != ETH_HDR_LEN;
-	info->l3_offset = (uint16_t)off;
-	info->l4_offset = (uint16_t)(off + IPV4_MIN_HDR_LEN);
-	info->ip_len = (uint16_t)tot;
-	memcpy(info->src, ip + IPV4_SRC_OFF, IPV4_ADDR_LEN);
-	memcpy(info->dst, ip + IPV4_DST_OFF, IPV4_ADDR_LEN);
-	info->sport = rd16(tcp);
-	info->dport = rd16(tcp + TCP_DPORT_OFF);
-	info->tcp_flags = tcp[TCP_FLAGS_BYTE];
-	return true;
+	if (type == ETHER_TYPE_IPV4) {
+		if (len < off + IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN)
+			return false;
+		tot = rd16(ip + 2);
+		/* version 4, IHL 5; no MF, no offset; TCP; the datagram in the frame */
+		if (ip[0] != 0x45 || (rd16(ip + 6) & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MSK)) != 0 ||
+		    ip[9] != PROTO_TCP || tot < IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN ||
+		    tot > frame_len - off ||
+		    !fast_tcp(ip + IPV4_MIN_HDR_LEN, off, IPV4_MIN_HDR_LEN, tot, len, info))
+			return false;
+		info->family = 4;
+		info->ip_len = (uint16_t)tot;
+		memcpy(info->src, ip + IPV4_SRC_OFF, IPV4_ADDR_LEN);
+		memcpy(info->dst, ip + IPV4_DST_OFF, IPV4_ADDR_LEN);
+		return true;
+	}
+	if (type == ETHER_TYPE_IPV6) {
+		if (len < off + IPV6_HDR_LEN + TCP_MIN_HDR_LEN)
+			return false;
+		tot = IPV6_HDR_LEN + rd16(ip + 4);
+		/* version 6; TCP right after the header; the datagram in the frame */
+		if ((ip[0] >> 4) != 6 || ip[6] != PROTO_TCP ||
+		    tot < IPV6_HDR_LEN + TCP_MIN_HDR_LEN || tot > frame_len - off ||
+		    !fast_tcp(ip + IPV6_HDR_LEN, off, IPV6_HDR_LEN, tot, len, info))
+			return false;
+		info->family = 6;
+		info->ip_len = (uint16_t)(tot > UINT16_MAX ? UINT16_MAX : tot);
+		memcpy(info->src, ip + IPV6_SRC_OFF, IPV6_ADDR_LEN);
+		memcpy(info->dst, ip + IPV6_DST_OFF, IPV6_ADDR_LEN);
+		return true;
+	}
+	return false;
 }
 
 int
@@ -344,7 +370,7 @@ gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t fram
 	uint32_t len = head_len < frame_len ? head_len : frame_len;
 
 	*info = (struct gnn_frame_info){0};
-	if (len >= ETH_HDR_LEN && parse_fast_ipv4_tcp(frame, len, frame_len, info))
+	if (len >= ETH_HDR_LEN && parse_fast_tcp(frame, len, frame_len, info))
 		return info->kind;
 	return gnn_parse_frame_general(frame, head_len, frame_len, info);
 }

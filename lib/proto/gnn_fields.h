@@ -82,15 +82,16 @@
 #define GNN_F_IPFIX_RECORDS_LOST  "ipfix_records_lost" /* ring full, send failed, export off */
 /* datapath.stage_cycles, only in a -Dstage_cycles=true build: TSC cycles
  * per fast-path stage summed over the workers, and the frames they cover */
-#define GNN_F_STAGE_CYCLES "stage_cycles"
-#define GNN_F_STAGE_RX	   "rx"
-#define GNN_F_STAGE_PARSE  "parse"
-#define GNN_F_STAGE_JUDGE  "judge"
-#define GNN_F_STAGE_ACT	   "act"
-#define GNN_F_STAGE_TX	   "tx"
-#define GNN_F_STAGE_PKTS   "packets"
-#define GNN_F_STAGE_BURSTS "bursts"
-#define GNN_F_STAGE_TSC_HZ "tsc_hz"
+#define GNN_F_STAGE_CYCLES   "stage_cycles"
+#define GNN_F_STAGE_RX	     "rx"
+#define GNN_F_STAGE_PARSE    "parse"
+#define GNN_F_STAGE_CLASSIFY "classify" /* rte_acl_classify calls */
+#define GNN_F_STAGE_JUDGE    "judge"	/* the judge less classify */
+#define GNN_F_STAGE_ACT	     "act"
+#define GNN_F_STAGE_TX	     "tx"
+#define GNN_F_STAGE_PKTS     "packets"
+#define GNN_F_STAGE_BURSTS   "bursts"
+#define GNN_F_STAGE_TSC_HZ   "tsc_hz"
 
 /* stats: rules */
 #define GNN_F_MEMBERS_TOTAL "members"

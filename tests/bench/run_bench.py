@@ -281,7 +281,7 @@ def run_gnnd(args, w, binary, conf, pcap, mem, mbufs, tag, reloads=0):
         sa, sb = a["datapath"].get("stage_cycles"), b["datapath"].get("stage_cycles")
         if sa and sb:
             n = sb["packets"] - sa["packets"]
-            st = {k: (sb[k] - sa[k]) / n for k in ("rx", "parse", "judge", "act", "tx")}
+            st = {k: (sb[k] - sa[k]) / n for k in ("rx", "parse", "classify", "judge", "act", "tx")}
             total = (b["time"] - a["time"]) * sb["tsc_hz"]
             st["other"] = (total - sum(sb[k] - sa[k] for k in st)) / n
             st["total"] = total / n
@@ -500,18 +500,18 @@ def report(results, meta):
     out("")
     out("gnnd's rules (gnnd --check) and cycles per packet by stage (-Dstage_cycles=true build)")
     out("")
-    out("| case | members | rules v4/v6 | ACL MiB | build s | cache hits | rx | parse | judge "
-        "| act | tx | loop | total | Mpps (stage build) |")
-    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out("| case | members | rules v4/v6 | ACL MiB | build s | cache hits | rx | parse | classify "
+        "| judge | act | tx | loop | total | Mpps (stage build) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         c, st = r["check"], r.get("stages") or {}
         hit = "%.0f%%" % (100 * r["cache_hit"]) if r.get("cache_hit") is not None else "n/a"
 
         def cyc(k):
             return "%.0f" % st[k] if k in st else "n/a"
-        out("| %s | %s | %d/%d | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out("| %s | %s | %d/%d | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["case"], r["size"], c["rules4"], c["rules6"], c["acl_mib"], c["build_s"], hit,
-            cyc("rx"), cyc("parse"), cyc("judge"), cyc("act"), cyc("tx"), cyc("other"),
+            cyc("rx"), cyc("parse"), cyc("classify"), cyc("judge"), cyc("act"), cyc("tx"), cyc("other"),
             cyc("total"), "%.2f" % r["stages_mpps"] if r.get("stages_mpps") else "n/a"))
     silent = [r for r in results if r.get("gnnstat_silent")]
     if silent:

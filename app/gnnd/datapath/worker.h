@@ -41,7 +41,7 @@ struct gnn_rx_unit {
 enum gnn_stage {
 	GNN_STAGE_RX,	 /* rte_eth_rx_burst of a burst that brought frames */
 	GNN_STAGE_PARSE, /* prefetch and parse every frame of an inside burst */
-	GNN_STAGE_JUDGE, /* gnn_judge_burst: source cache, rte_acl, counters, records */
+	GNN_STAGE_JUDGE, /* gnn_judge_burst: source cache, counters, records (less classify) */
 	GNN_STAGE_ACT,	 /* sort by verdict, free the dropped, send rejects */
 	GNN_STAGE_TX,	 /* rte_eth_tx_burst of the forwarded */
 	GNN_STAGE_MAX
