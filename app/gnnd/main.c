@@ -52,8 +52,9 @@ RTE_LOG_REGISTER(gnn_logtype_main, gnn.main, INFO);
 
 #define DEFAULT_CONFIG	       "/etc/gnn/gnn.conf"
 #define DEFAULT_CLIENT_TIMEOUT 10
-/* Each worker's source cache (entries) and rings to the control lcore. */
-#define SOURCE_CACHE_ENTRIES 4096
+/* Each worker's source cache (entries, 64 bytes each: 16 MiB) holds the
+ * sources of 100,000 members' worst case; rings to the control lcore. */
+#define SOURCE_CACHE_ENTRIES 262144
 #define RECORD_RING_SIZE     16384
 #define SIGHTING_RING_SIZE   1024
 /* Each worker's flow cache and ring for the IPFIX export (used only when configured). */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The per-burst judge (see gnn_judge.h). Two passes over a burst: the
- * first settles every frame it can (not a candidate, or its source cached
- * under the running generation) and collects the rest for rte_acl; one
- * classify call per address family; the second pass settles the classified
- * frames and caches their sources. A frame's accounting is done in the pass
- * that settles it, so a cache entry is never used after a later frame of the
- * burst evicted it.
+ * The per-burst judge (see gnn_judge.h). Passes over a burst: the first
+ * finds and prefetches each candidate's cache set; the second settles every
+ * frame it can (not a candidate, or its source cached under the running
+ * generation: those once their member's counters are prefetched) and
+ * collects the rest for rte_acl; one classify call per address family; the
+ * last settles the classified frames and caches their sources. A frame's accounting is done in the
+ * pass that settles it, so a cache entry is never used after a later frame of the burst evicted it.
  */
 
 #include <errno.h>
@@ -27,39 +27,16 @@
 
 _Static_assert(GNN_JUDGE_MAX_BURST <= 255, "frame indices fit a byte");
 
-#define NOT_CANDIDATE 0xff /* in kind[]: TCP, but neither to nor from a blocked port */
-
 enum need {
 	NEED_NONE = 0, /* settled in the first pass */
 	NEED_SOURCE,   /* a candidate or accept: classify, then cache */
 	NEED_MALFORMED /* cannot be judged, source known: classify only */
 };
 
-/* CRC32-C of an address (4 or 16 bytes): one instruction or two. */
-static inline uint32_t
-hash_addr(uint8_t family, const uint8_t *addr, uint32_t seed)
-{
-	uint64_t w[2];
-	uint32_t v4;
-
-	if (family == 4) {
-		memcpy(&v4, addr, sizeof(v4));
-		return rte_hash_crc_4byte(v4, seed);
-	}
-	memcpy(w, addr, sizeof(w));
-	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], seed));
-}
-
-static inline uint32_t
-hash_source(uint8_t family, uint8_t kind, const uint8_t *src)
-{
-	return hash_addr(family, src, 0x9747b28cu ^ ((uint32_t)family << 8 | kind));
-}
-
 static inline uint32_t
 hash_dst(const struct gnn_frame_info *f)
 {
-	return hash_addr(f->family, f->dst, 0x1b873593u);
+	return gnn_judge_hash_addr(f->family, f->dst, 0x1b873593u);
 }
 
 static inline bool
@@ -70,12 +47,6 @@ same_source(const struct gnn_source_record *e, uint8_t family, uint8_t kind, con
 	memcpy(a, e->src, sizeof(a));
 	memcpy(b, src, sizeof(b));
 	return e->family == family && e->kind == kind && ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
-}
-
-static inline struct gnn_source_record *
-cache_set(const struct gnn_judge *j, uint32_t hash)
-{
-	return &j->cache[(hash & j->set_mask) * GNN_JUDGE_WAYS];
 }
 
 static inline struct gnn_source_record *
@@ -277,10 +248,11 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	const uint8_t *data[2][GNN_JUDGE_MAX_BURST];
 	uint32_t found[2][GNN_JUDGE_MAX_BURST];
 	uint8_t frame_of[2][GNN_JUDGE_MAX_BURST];
-	struct gnn_source_record *set[GNN_JUDGE_MAX_BURST];
+	struct gnn_source_record *set[GNN_JUDGE_MAX_BURST]; /* cache set; a hit's entry */
 	uint8_t need[GNN_JUDGE_MAX_BURST];
 	uint8_t kind[GNN_JUDGE_MAX_BURST];
-	uint32_t count[2] = {0, 0};
+	uint8_t hit[GNN_JUDGE_MAX_BURST]; /* frames whose entry set[i] is cached */
+	uint32_t count[2] = {0, 0}, n_hit = 0;
 	uint32_t gen = (uint32_t)rs->generation;
 
 	/* Find each candidate's cache set first and prefetch it (two lines), so
@@ -288,16 +260,10 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	for (uint32_t i = 0; i < n; i++) {
 		const struct gnn_frame_info *f = &info[i];
 
-		kind[i] = NOT_CANDIDATE;
-		if (f->kind != GNN_PARSE_TCP)
+		kind[i] = gnn_judge_candidate(rs, f);
+		if (kind[i] == GNN_JUDGE_NOT_CANDIDATE)
 			continue;
-		if (gnn_ruleset_port_blocked(rs, f->dport))
-			kind[i] = GNN_RECORD_SENT;
-		else if (gnn_ruleset_is_accept(rs, f))
-			kind[i] = GNN_RECORD_ACCEPTED;
-		else
-			continue;
-		set[i] = cache_set(j, hash_source(f->family, kind[i], f->src));
+		set[i] = gnn_judge_cache_set(j, f->family, kind[i], f->src);
 		rte_prefetch0(set[i]);
 		rte_prefetch0(set[i] + 1);
 	}
@@ -310,12 +276,15 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 		need[i] = NEED_NONE;
 		verdicts[i] = GNN_VERDICT_FORWARD;
 		if (f->kind == GNN_PARSE_TCP) {
-			if (kind[i] == NOT_CANDIDATE)
+			if (kind[i] == GNN_JUDGE_NOT_CANDIDATE)
 				continue;
 			e = cache_find(set[i], f->family, kind[i], f->src);
 			if (e != NULL && e->generation == gen && j->verdict_cache) {
-				j->stats->cache_hits++;
-				verdicts[i] = settle(j, e, f, now);
+				/* Settled below, once its member's counters are on the way. */
+				if (e->slot < j->stats->n_member_slots)
+					rte_prefetch0(&j->stats->member[e->slot]);
+				set[i] = e;
+				hit[n_hit++] = (uint8_t)i;
 				continue;
 			}
 			j->stats->cache_misses++;
@@ -335,6 +304,11 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 		data[fam][count[fam]] = (const uint8_t *)f;
 		frame_of[fam][count[fam]++] = (uint8_t)i;
 	}
+
+	/* No frame was inserted since the probes: every hit still holds. */
+	j->stats->cache_hits += n_hit;
+	for (uint32_t k = 0; k < n_hit; k++)
+		verdicts[hit[k]] = settle(j, set[hit[k]], &info[hit[k]], now);
 
 	for (unsigned int fam = 0; fam < 2; fam++) {
 		if (count[fam] == 0)

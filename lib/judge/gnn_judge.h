@@ -22,6 +22,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include "acl/gnn_acl.h"
 #include "parse/gnn_parse.h"
@@ -101,6 +105,65 @@ void gnn_judge_tick(struct gnn_judge *j, uint64_t now);
  * The judge's own lcore, or any once it stopped.
  */
 uint32_t gnn_judge_flush_all(struct gnn_judge *j);
+
+/* CRC32-C of an address (4 or 16 bytes): one instruction or two. */
+static inline uint32_t
+gnn_judge_hash_addr(uint8_t family, const uint8_t *addr, uint32_t seed)
+{
+	uint64_t w[2];
+	uint32_t v4;
+
+	if (family == 4) {
+		memcpy(&v4, addr, sizeof(v4));
+		return rte_hash_crc_4byte(v4, seed);
+	}
+	memcpy(w, addr, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], seed));
+}
+
+/* The cache set of (family, kind, src). */
+static inline struct gnn_source_record *
+gnn_judge_cache_set(const struct gnn_judge *j, uint8_t family, uint8_t kind, const uint8_t *src)
+{
+	uint32_t h = gnn_judge_hash_addr(family, src, 0x9747b28cu ^ ((uint32_t)family << 8 | kind));
+
+	return &j->cache[(h & j->set_mask) * GNN_JUDGE_WAYS];
+}
+
+/* In gnn_judge_candidate(): TCP, but neither to nor from a blocked port, or not TCP. */
+#define GNN_JUDGE_NOT_CANDIDATE 0xff
+
+/* The record kind a frame is cached under, or GNN_JUDGE_NOT_CANDIDATE. */
+static inline uint8_t
+gnn_judge_candidate(const struct gnn_ruleset *rs, const struct gnn_frame_info *f)
+{
+	if (f->kind != GNN_PARSE_TCP)
+		return GNN_JUDGE_NOT_CANDIDATE;
+	if (gnn_ruleset_port_blocked(rs, f->dport))
+		return GNN_RECORD_SENT;
+	if (gnn_ruleset_is_accept(rs, f))
+		return GNN_RECORD_ACCEPTED;
+	return GNN_JUDGE_NOT_CANDIDATE;
+}
+
+/*
+ * Start fetching the cache set of a parsed frame. Optional: a caller that
+ * parses frame by frame calls it after each, so that a cache larger than
+ * the CPU's caches is read while the rest of the burst is parsed.
+ */
+static inline void
+gnn_judge_prefetch(const struct gnn_judge *j, const struct gnn_ruleset *rs,
+		   const struct gnn_frame_info *f)
+{
+	uint8_t kind = gnn_judge_candidate(rs, f);
+	const struct gnn_source_record *set;
+
+	if (kind == GNN_JUDGE_NOT_CANDIDATE)
+		return;
+	set = gnn_judge_cache_set(j, f->family, kind, f->src);
+	rte_prefetch0(set);
+	rte_prefetch0(set + 1);
+}
 
 /* The frame is forwarded under verdict v (a judge verdict byte). */
 static inline bool
