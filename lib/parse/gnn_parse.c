@@ -290,10 +290,10 @@ gnn_parse_frame(const uint8_t *frame, uint32_t len, struct gnn_frame_info *info)
 
 /*
  * The common frames, straight through: IPv4 without options or IPv6 without
- * extension headers, untagged or under one 802.1Q tag, not a fragment, TCP
- * with a sane header, all in the head. Each fills info exactly as the
- * general path would and returns true; false sends the frame down the
- * general path, which judges every case.
+ * extension headers, untagged or under one 802.1Q tag; TCP (not a fragment,
+ * a sane header, all in the head) or another protocol (UDP, ICMP...). Each fills info exactly as
+ * the general path would and returns true; false sends the frame down the general path, which
+ * judges every case.
  */
 static inline bool
 fast_tcp(const uint8_t *tcp, uint32_t off, uint32_t ip_hdr, uint32_t dgram, uint32_t len,
@@ -315,8 +315,18 @@ fast_tcp(const uint8_t *tcp, uint32_t off, uint32_t ip_hdr, uint32_t dgram, uint
 	return true;
 }
 
+/* Not TCP (UDP, ICMP...): nothing past the IP header matters. */
+static inline void
+fast_other(uint32_t off, uint8_t proto, struct gnn_frame_info *info)
+{
+	info->kind = GNN_PARSE_OTHER;
+	info->l4_proto = proto;
+	info->n_tags = off != ETH_HDR_LEN;
+	info->l3_offset = (uint16_t)off;
+}
+
 static inline bool
-parse_fast_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len, struct gnn_frame_info *info)
+parse_fast(const uint8_t *frame, uint32_t len, uint32_t frame_len, struct gnn_frame_info *info)
 {
 	uint32_t off = ETH_HDR_LEN, tot;
 	uint16_t type = rd16(frame + ETH_TYPE_OFF);
@@ -333,12 +343,19 @@ parse_fast_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len, struct gn
 		if (len < off + IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN)
 			return false;
 		tot = rd16(ip + 2);
-		/* version 4, IHL 5; no MF, no offset; TCP; the datagram in the frame */
-		if (ip[0] != 0x45 || (rd16(ip + 6) & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MSK)) != 0 ||
-		    ip[9] != PROTO_TCP || tot < IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN ||
-		    tot > frame_len - off ||
-		    !fast_tcp(ip + IPV4_MIN_HDR_LEN, off, IPV4_MIN_HDR_LEN, tot, len, info))
+		if (ip[9] != PROTO_TCP) {
+			/* UDP, ICMP...: version 4, IHL 5, the datagram in the frame */
+			if (ip[0] != 0x45 || tot < IPV4_MIN_HDR_LEN || tot > frame_len - off)
+				return false;
+			fast_other(off, ip[9], info);
+		} else if (ip[0] != 0x45 ||
+			   (rd16(ip + 6) & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MSK)) != 0 ||
+			   tot < IPV4_MIN_HDR_LEN + TCP_MIN_HDR_LEN || tot > frame_len - off ||
+			   !fast_tcp(ip + IPV4_MIN_HDR_LEN, off, IPV4_MIN_HDR_LEN, tot, len,
+				     info)) {
+			/* TCP: version 4, IHL 5; no MF, no offset; the datagram in the frame */
 			return false;
+		}
 		info->family = 4;
 		info->ip_len = (uint16_t)tot;
 		memcpy(info->src, ip + IPV4_SRC_OFF, IPV4_ADDR_LEN);
@@ -349,11 +366,18 @@ parse_fast_tcp(const uint8_t *frame, uint32_t len, uint32_t frame_len, struct gn
 		if (len < off + IPV6_HDR_LEN + TCP_MIN_HDR_LEN)
 			return false;
 		tot = IPV6_HDR_LEN + rd16(ip + 4);
-		/* version 6; TCP right after the header; the datagram in the frame */
-		if ((ip[0] >> 4) != 6 || ip[6] != PROTO_TCP ||
-		    tot < IPV6_HDR_LEN + TCP_MIN_HDR_LEN || tot > frame_len - off ||
-		    !fast_tcp(ip + IPV6_HDR_LEN, off, IPV6_HDR_LEN, tot, len, info))
+		/* version 6; TCP, or no extension header, right after the header;
+		 * the datagram in the frame */
+		if ((ip[0] >> 4) != 6 || tot > frame_len - off)
 			return false;
+		if (ip[6] != PROTO_TCP) {
+			if (ipv6_ext_kind(ip[6]) != EXT_NONE)
+				return false;
+			fast_other(off, ip[6], info);
+		} else if (tot < IPV6_HDR_LEN + TCP_MIN_HDR_LEN ||
+			   !fast_tcp(ip + IPV6_HDR_LEN, off, IPV6_HDR_LEN, tot, len, info)) {
+			return false;
+		}
 		info->family = 6;
 		info->ip_len = (uint16_t)(tot > UINT16_MAX ? UINT16_MAX : tot);
 		memcpy(info->src, ip + IPV6_SRC_OFF, IPV6_ADDR_LEN);
@@ -370,7 +394,7 @@ gnn_parse_frame_segmented(const uint8_t *frame, uint32_t head_len, uint32_t fram
 	uint32_t len = head_len < frame_len ? head_len : frame_len;
 
 	*info = (struct gnn_frame_info){0};
-	if (len >= ETH_HDR_LEN && parse_fast_tcp(frame, len, frame_len, info))
+	if (len >= ETH_HDR_LEN && parse_fast(frame, len, frame_len, info))
 		return info->kind;
 	return gnn_parse_frame_general(frame, head_len, frame_len, info);
 }
