@@ -17,25 +17,13 @@ import shutil
 import subprocess
 import sys
 
+from tree import tree_files
+
 VERSION = 14
 
 
 def c_files(root):
-    try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--", "*.c", "*.h"],
-                             check=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL).stdout
-        return sorted(n for n in out.decode().split("\0")
-                      if n and os.path.exists(os.path.join(root, n)))
-    except (OSError, subprocess.CalledProcessError):
-        names = []
-        for top, dirs, files in os.walk(root):
-            rel_top = os.path.relpath(top, root)
-            dirs[:] = sorted(d for d in dirs if d != ".git" and
-                             not (rel_top == "." and d.startswith("build")))
-            names += [os.path.normpath(os.path.join(rel_top, f)) for f in files
-                      if f.endswith((".c", ".h"))]
-        return sorted(names)
+    return [n for n in tree_files(root) if n.endswith((".c", ".h"))]
 
 
 def find_clang_format():

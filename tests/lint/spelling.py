@@ -17,24 +17,14 @@ import shutil
 import subprocess
 import sys
 
+from tree import tree_files
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIPPED = ("tests/data/", "tests/fuzz/corpus/", "tests/fuzz/regressions/")
 
 
 def files(root):
-    try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z"], check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-        names = [n for n in out.decode().split("\0") if n]
-    except (OSError, subprocess.CalledProcessError):
-        names = []
-        for top, dirs, fs in os.walk(root):
-            rel_top = os.path.relpath(top, root)
-            dirs[:] = sorted(d for d in dirs if d != ".git" and
-                             not (rel_top == "." and d.startswith("build")))
-            names += [os.path.normpath(os.path.join(rel_top, f)) for f in fs]
-    return sorted(n for n in names if not n.startswith(SKIPPED)
-                  and os.path.isfile(os.path.join(root, n)))
+    return [n for n in tree_files(root) if not n.startswith(SKIPPED)]
 
 
 def ignore_words():

@@ -24,8 +24,9 @@ Standard library only.
 import hashlib
 import os
 import re
-import subprocess
 import sys
+
+from tree import tree_files
 
 SCANNED_DIRS = ("tests", "tools", ".ci")
 SCANNED_NAMES = ("meson.build", "meson_options.txt")
@@ -48,19 +49,8 @@ CHECKSUM_LINE = re.compile(r"^([0-9a-f]{64})  (\S+)$")
 
 def tracked_files(root):
     """Paths relative to root of the files to look at."""
-    try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z"], check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-        names = [n for n in out.decode().split("\0") if n]
-    except (OSError, subprocess.CalledProcessError):
-        names = []
-        for top, dirs, files in os.walk(root):
-            rel_top = os.path.relpath(top, root)
-            dirs[:] = sorted(d for d in dirs if d != ".git" and
-                             not (rel_top == "." and d.startswith("build")))
-            names += [os.path.normpath(os.path.join(rel_top, f)) for f in files]
     picked = []
-    for n in sorted(names):
+    for n in tree_files(root):
         first = n.split("/", 1)[0]
         if first in SCANNED_DIRS or os.path.basename(n) in SCANNED_NAMES:
             picked.append(n)
@@ -69,11 +59,8 @@ def tracked_files(root):
 
 def scan_paths(root, rel):
     """file:line: reason for each outside path rel names."""
-    try:
-        with open(os.path.join(root, rel), "rb") as f:
-            data = f.read()
-    except FileNotFoundError:  # tracked, deleted in the work tree
-        return []
+    with open(os.path.join(root, rel), "rb") as f:
+        data = f.read()
     if b"\0" in data:
         return []
     text = data.decode("utf-8", "replace")
