@@ -193,6 +193,15 @@ class Daemon:
         except subprocess.TimeoutExpired:
             return None
 
+    def run_to_exit(self, timeout):
+        """Start gnnd and wait for it to exit by itself; (exit code or None, output)."""
+        try:
+            self.spawn()
+            rc = self.wait(timeout)
+            return rc, self.output()
+        finally:
+            self.stop()
+
     def sigterm(self):
         """SIGTERM; (exit code or None, seconds to exit)."""
         t0 = time.monotonic()
@@ -488,12 +497,7 @@ def test_infinite_rx_pool():
     for attempt in range(3):
         d = Daemon("infinite", conf_text=conf, extra=["--mbufs", "64"],
                    vdevs=["net_pcap0,rx_pcap=%s,infinite_rx=1" % capture, "net_null0"])
-        try:
-            d.spawn()
-            rc = d.wait(30)
-            out = d.output()
-        finally:
-            d.stop()
+        rc, out = d.run_to_exit(30)
         if attempt == 0:
             note("1,000 frames replayed forever, --mbufs 64: exit %s; %s" % (
                 rc, " / ".join(l for l in out.splitlines() if l.startswith("gnnd:"))))
@@ -509,12 +513,7 @@ def test_infinite_rx_pool():
 def test_socket_dir_missing():
     missing = os.path.join(WORK, "no", "such", "gnnd.sock")
     d = Daemon("nodir", socket_path=missing)
-    try:
-        d.spawn()
-        rc = d.wait(30)
-        out = d.output()
-    finally:
-        d.stop()
+    rc, out = d.run_to_exit(30)
     first = [l for l in out.splitlines() if l.startswith("gnnd:")]
     note("socket %s: exit %s: %s" % (missing, rc, " / ".join(first[:2])))
     check(rc == 1, "exit %s\n%s" % (rc, pcaprun.log_tail(d.log)))
