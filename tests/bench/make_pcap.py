@@ -42,6 +42,8 @@ import sys
 sys.dont_write_bytecode = True  # leave no __pycache__ in the tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scale"))
 import make_config  # noqa: E402  (the layout of the config files)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import pcaprun  # noqa: E402  (the Internet checksum)
 
 CASES = ("v4-worst", "allowed", "v6-worst", "vlan", "mix", "spread")
 SRC_MAC = bytes.fromhex("020000000001")
@@ -52,15 +54,6 @@ VLAN_ID = 100
 MIN_FRAME = 60  # without the FCS
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def l4(proto, sport, dport, seq):
     if proto == 6:  # TCP SYN, no options
         return struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
@@ -68,7 +61,7 @@ def l4(proto, sport, dport, seq):
 
 
 def with_l4_csum(seg, pseudo):
-    c = csum(pseudo + seg)
+    c = pcaprun.ip_checksum(pseudo + seg)
     off = 16 if len(seg) >= 20 else 6
     if off == 6 and c == 0:
         c = 0xFFFF
@@ -81,7 +74,7 @@ def frame4(src, dst, proto, sport, dport, seq, vlan=False):
     seg = with_l4_csum(seg, s + d + struct.pack("!BBH", 0, proto, len(seg)))
     hdr = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(seg), seq & 0xFFFF, 0x4000, 64, proto, 0)
     hdr += s + d
-    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    hdr = hdr[:10] + struct.pack("!H", pcaprun.ip_checksum(hdr)) + hdr[12:]
     eth = DST_MAC + SRC_MAC
     if vlan:
         eth += struct.pack("!HH", 0x8100, VLAN_ID)

@@ -98,6 +98,16 @@ def read_pcapng(data):
     return linktypes[0], frames
 
 
+def ip_checksum(data):
+    """The Internet checksum (RFC 1071) of data, as a number."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
 def write_pcap(path, frames, snaplen=65535):
     """Classic little-endian pcap, Ethernet, one record per frame (caplen =
     len = the frame's length; timestamps count up in microseconds)."""

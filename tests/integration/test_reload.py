@@ -49,6 +49,7 @@ import traceback
 sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import pcaprun  # noqa: E402  (the Internet checksum)
 
 # ------------------------------------------------------------ addresses
 
@@ -79,15 +80,6 @@ RELOAD_EVERY = 0.05  # s: 50 reloads span 2.5 s of the stream
 # ------------------------------------------------------------ frames
 
 
-def _csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def make_frame(family, src, proto, dport, cls, sport=40000):
     """Ethernet/IPv4|IPv6/UDP|TCP-SYN with payload MARK+cls+seq(8), at least 60 bytes.
     Returns (bytearray, offset of the 8-byte sequence number)."""
@@ -103,7 +95,7 @@ def make_frame(family, src, proto, dport, cls, sport=40000):
         hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0, 64, pnum, 0,
                                     socket.inet_pton(socket.AF_INET, src),
                                     socket.inet_pton(socket.AF_INET, DST4)))
-        hdr[10:12] = struct.pack("!H", _csum(bytes(hdr)))
+        hdr[10:12] = struct.pack("!H", pcaprun.ip_checksum(bytes(hdr)))
         eth = DST_MAC + SRC_MAC + b"\x08\x00"
     else:
         hdr = struct.pack("!IHBB16s16s", 0x60000000, len(body), pnum, 64,

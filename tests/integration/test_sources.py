@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # keep tests/integration free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pcaprun  # noqa: E402
 import testbed  # noqa: E402
 from testbed import TestBed, check  # noqa: E402
 
@@ -68,24 +69,15 @@ SRC_MAC = bytes.fromhex("02005e000101")
 
 # ------------------------------------------------------------ frames
 
-def _csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def syn(src, dst, sport):
     """Ethernet/IPv4/TCP SYN to port 25, valid checksums."""
     tcp = bytearray(struct.pack("!HHIIBBHHH", sport, 25, sport * 7919, 0, 5 << 4, 0x02,
                                 64240, 0, 0))
     pseudo = struct.pack("!4s4sBBH", src, dst, 0, 6, len(tcp))
-    tcp[16:18] = struct.pack("!H", _csum(pseudo + bytes(tcp)))
+    tcp[16:18] = struct.pack("!H", pcaprun.ip_checksum(pseudo + bytes(tcp)))
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), sport, 0, 64, 6, 0,
                                src, dst))
-    ip[10:12] = struct.pack("!H", _csum(bytes(ip)))
+    ip[10:12] = struct.pack("!H", pcaprun.ip_checksum(bytes(ip)))
     return DST_MAC + SRC_MAC + b"\x08\x00" + bytes(ip) + bytes(tcp)
 
 
