@@ -248,25 +248,19 @@ gnn_judge_burst(struct gnn_judge *j, const struct gnn_ruleset *rs,
 	const uint8_t *data[2][GNN_JUDGE_MAX_BURST];
 	uint32_t found[2][GNN_JUDGE_MAX_BURST];
 	uint8_t frame_of[2][GNN_JUDGE_MAX_BURST];
-	struct gnn_source_record *set[GNN_JUDGE_MAX_BURST]; /* cache set; a hit's entry */
+	struct gnn_source_record **set = j->set; /* cache set; a hit's entry */
 	uint8_t need[GNN_JUDGE_MAX_BURST];
-	uint8_t kind[GNN_JUDGE_MAX_BURST];
+	const uint8_t *kind = j->kind;
 	uint8_t hit[GNN_JUDGE_MAX_BURST]; /* frames whose entry set[i] is cached */
 	uint32_t count[2] = {0, 0}, n_hit = 0;
 	uint32_t gen = (uint32_t)rs->generation;
 
 	/* Find each candidate's cache set first and prefetch it (two lines), so
-	 * the probes below do not wait on the cache one after the other. */
-	for (uint32_t i = 0; i < n; i++) {
-		const struct gnn_frame_info *f = &info[i];
-
-		kind[i] = gnn_judge_candidate(rs, f);
-		if (kind[i] == GNN_JUDGE_NOT_CANDIDATE)
-			continue;
-		set[i] = gnn_judge_cache_set(j, f->family, kind[i], f->src);
-		rte_prefetch0(set[i]);
-		rte_prefetch0(set[i] + 1);
-	}
+	 * the probes below do not wait on the cache one after the other; the
+	 * caller may have done so for the first frames already. */
+	for (uint32_t i = RTE_MIN(j->n_prepared, n); i < n; i++)
+		gnn_judge_prepare(j, rs, &info[i]);
+	j->n_prepared = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct gnn_frame_info *f = &info[i];

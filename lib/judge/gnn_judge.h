@@ -63,6 +63,11 @@ struct gnn_judge {
 	uint32_t sightings_left; /* of this window's budget (GNN_JUDGE_SIGHTINGS) */
 	uint64_t sightings_window;
 	uint64_t classify_cycles; /* TSC in rte_acl; counted only with -DGNN_STAGE_CYCLES */
+	/* The next burst's frames prepared so far (gnn_judge_prepare()): each
+	 * one's record kind and cache set. */
+	uint32_t n_prepared;
+	uint8_t kind[GNN_JUDGE_MAX_BURST];
+	struct gnn_source_record *set[GNN_JUDGE_MAX_BURST];
 	struct gnn_source_record staged[2 * GNN_JUDGE_MAX_BURST];
 	struct gnn_sighting sighted[GNN_JUDGE_MAX_BURST];
 };
@@ -82,7 +87,8 @@ void gnn_judge_fini(struct gnn_judge *j);
 
 /*
  * Judge info[0..n) (n <= GNN_JUDGE_MAX_BURST), frames that came in on an
- * inside port, at time now (ticks): verdicts[i] is frame i's enum
+ * inside port, at time now (ticks), the first of them perhaps prepared
+ * (gnn_judge_prepare(), under the same rs): verdicts[i] is frame i's enum
  * gnn_verdict, with GNN_JUDGE_REJECT set for a blocked SYN of a member
  * whose action is reject. Counters are added to j->stats; records and
  * sightings are sent before it returns.
@@ -147,22 +153,24 @@ gnn_judge_candidate(const struct gnn_ruleset *rs, const struct gnn_frame_info *f
 }
 
 /*
- * Start fetching the cache set of a parsed frame. Optional: a caller that
- * parses frame by frame calls it after each, so that a cache larger than
- * the CPU's caches is read while the rest of the burst is parsed.
+ * Prepare the next frame of the burst that gnn_judge_burst() will judge:
+ * find its cache set and start fetching it. Optional: a caller that parses
+ * frame by frame calls it after each, in order and for at most
+ * GNN_JUDGE_MAX_BURST frames, so that a cache larger than the CPU's caches
+ * is read while the rest of the burst is parsed; the judge prepares the
+ * frames that were not. The judge's own lcore only.
  */
 static inline void
-gnn_judge_prefetch(const struct gnn_judge *j, const struct gnn_ruleset *rs,
-		   const struct gnn_frame_info *f)
+gnn_judge_prepare(struct gnn_judge *j, const struct gnn_ruleset *rs, const struct gnn_frame_info *f)
 {
-	uint8_t kind = gnn_judge_candidate(rs, f);
-	const struct gnn_source_record *set;
+	uint32_t i = j->n_prepared++;
 
-	if (kind == GNN_JUDGE_NOT_CANDIDATE)
+	j->kind[i] = gnn_judge_candidate(rs, f);
+	if (j->kind[i] == GNN_JUDGE_NOT_CANDIDATE)
 		return;
-	set = gnn_judge_cache_set(j, f->family, kind, f->src);
-	rte_prefetch0(set);
-	rte_prefetch0(set + 1);
+	j->set[i] = gnn_judge_cache_set(j, f->family, j->kind[i], f->src);
+	rte_prefetch0(j->set[i]);
+	rte_prefetch0(j->set[i] + 1);
 }
 
 /* The frame is forwarded under verdict v (a judge verdict byte). */

@@ -112,7 +112,7 @@ judge_burst(struct gnn_worker *w, const struct gnn_ruleset *rs, const struct gnn
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		parse_mbuf(w, pkts[i], &info[i]);
 		/* A large source cache lives in memory: fetch while the rest parse. */
-		gnn_judge_prefetch(&w->judge, rs, &info[i]);
+		gnn_judge_prepare(&w->judge, rs, &info[i]);
 	}
 	STAGE_MARK(w, GNN_STAGE_PARSE);
 	gnn_judge_burst(&w->judge, rs, info, n, now, verdict);
